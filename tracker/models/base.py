@@ -1,0 +1,139 @@
+"""Abstract bases shared by every record: timestamps, natural keys, partial dates."""
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from tracker.choices import DatePrecision
+
+
+class TimeStampedModel(models.Model):
+    """Adds ``created`` and ``updated`` to a record.
+
+    Not ``auto_now``: fixtures are loaded as raw saves, which skip ``auto_now`` and
+    would write NULL.  Defaults fill both on creation, ``save()`` moves ``updated``,
+    and ``tracker.signals`` keeps ``created`` when a fixture reloads an existing row.
+    """
+
+    created = models.DateTimeField(
+        default=timezone.now, editable=False, help_text="When the record was first stored."
+    )
+    updated = models.DateTimeField(
+        default=timezone.now, editable=False, help_text="When the record was last changed."
+    )
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        self.updated = timezone.now()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "updated"}
+        super().save(*args, **kwargs)
+
+
+class SlugManager(models.Manager):
+    def get_by_natural_key(self, slug):
+        return self.get(slug=slug)
+
+
+class SlugKeyedModel(TimeStampedModel):
+    """A record whose natural key is a slug, so fixtures never carry numeric ids."""
+
+    slug = models.SlugField(
+        max_length=120,
+        unique=True,
+        help_text="Stable key used in fixtures and URLs: lower-case words joined by hyphens.",
+    )
+
+    objects = SlugManager()
+
+    class Meta:
+        abstract = True
+
+    def natural_key(self):
+        return (self.slug,)
+
+
+code_validator = RegexValidator(
+    r"^[A-Z]{2}(-[A-Z0-9]{1,12})*$",
+    "Use an ISO 3166 code (US, US-TX, CN-SH) or extend one with hyphenated parts "
+    "(CN-GD-SHENZHEN): capital letters, digits and hyphens.",
+)
+
+
+def validate_partial_date(instance, field_name):
+    """Refuse a partial date that is not written on its period's first day.
+
+    A date known only to the month is stored as the first of that month, one known
+    only to the year as 1 January, so that ordering and range filters stay exact.
+    Returns a dict of field errors (empty when valid).
+    """
+    value = getattr(instance, field_name)
+    precision = getattr(instance, f"{field_name}_precision")
+    label = instance._meta.get_field(field_name).verbose_name
+    errors = {}
+    if value is None and precision:
+        errors[f"{field_name}_precision"] = f"A precision was given but no {label} date."
+    elif value is not None and not precision:
+        errors[f"{field_name}_precision"] = (
+            f"Say whether the {label} date is known to the day, month or year."
+        )
+    elif value is not None and precision == DatePrecision.MONTH and value.day != 1:
+        errors[field_name] = (
+            f"A {label} date known only to the month is written as its first day "
+            f"({value.replace(day=1).isoformat()}), not {value.isoformat()}."
+        )
+    elif value is not None and precision == DatePrecision.YEAR and (value.month, value.day) != (1, 1):
+        errors[field_name] = (
+            f"A {label} date known only to the year is written as 1 January "
+            f"({datetime.date(value.year, 1, 1).isoformat()}), not {value.isoformat()}."
+        )
+    return errors
+
+
+def partial_date_constraint(model_name, field_name):
+    """The database half of the partial-date rule: a date has a precision, and only then."""
+    return models.CheckConstraint(
+        condition=(
+            Q(**{f"{field_name}__isnull": True, f"{field_name}_precision": ""})
+            | (Q(**{f"{field_name}__isnull": False}) & ~Q(**{f"{field_name}_precision": ""}))
+        ),
+        name=f"{model_name}_{field_name}_has_precision",
+        violation_error_message=f"The {field_name.replace('_', ' ')} date and its precision go together.",
+    )
+
+
+def format_partial_date(value, precision):
+    if value is None:
+        return ""
+    if precision == DatePrecision.YEAR:
+        return f"{value.year:04d}"
+    if precision == DatePrecision.MONTH:
+        return f"{value.year:04d}-{value.month:02d}"
+    return value.isoformat()
+
+
+def raise_if(errors):
+    if errors:
+        raise ValidationError(errors)
+
+
+def partial_date_fields(label, help_text):
+    """A date and its precision, as two fields to unpack in a model body."""
+    return (
+        models.DateField(label, null=True, blank=True, help_text=help_text),
+        models.CharField(
+            f"{label} precision",
+            max_length=5,
+            choices=DatePrecision.choices,
+            blank=True,
+            default="",
+            help_text=f"Whether the {label} date is known to the day, the month or only the year.",
+        ),
+    )

@@ -1,0 +1,278 @@
+"""Kind-specific details of a policy instrument, one-to-one with it.
+
+Why a one-to-one detail and not Django's multi-table inheritance: a child model's
+primary key is its parent link, which Django's serializers leave out of fixtures
+written with natural keys, so a fund could not be loaded back from git.  A detail
+with its own id and a unique link to the instrument round-trips cleanly.
+"""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+
+from tracker.choices import BanLegalForm, BanScope, ExportControlForm, FundRole, InstrumentKind
+from tracker.iso4217 import CURRENCIES, CURRENCY_CODES
+from tracker.models.base import TimeStampedModel
+from tracker.models.instruments import PolicyInstrument
+
+
+class DetailManager(models.Manager):
+    def get_by_natural_key(self, instrument_slug):
+        return self.get(instrument__slug=instrument_slug)
+
+
+class InstrumentDetail(TimeStampedModel):
+    """Base of the details: one per instrument, of the instrument's kind."""
+
+    instrument_kinds = ()  # the instrument kinds this detail may be attached to
+
+    objects = DetailManager()
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return str(self.instrument)
+
+    def natural_key(self):
+        return self.instrument.natural_key()
+
+    natural_key.dependencies = ["tracker.policyinstrument"]
+
+    def clean(self):
+        if self.instrument_id is not None and self.instrument.kind not in self.instrument_kinds:
+            allowed = " or ".join(InstrumentKind(kind).label for kind in self.instrument_kinds)
+            raise ValidationError(
+                {
+                    "instrument": f"{self._meta.verbose_name.capitalize()} details belong to a measure of kind "
+                    f"{allowed}; {self.instrument.slug!r} is a {self.instrument.get_kind_display()}."
+                }
+            )
+
+
+def instrument_link(related_name):
+    return models.OneToOneField(
+        PolicyInstrument,
+        # The detail has no meaning without its instrument.
+        on_delete=models.CASCADE,
+        related_name=related_name,
+    )
+
+
+class Fund(InstrumentDetail):
+    """A state investment fund: its size, backers, managers and term."""
+
+    instrument_kinds = (InstrumentKind.INVESTMENT_FUND,)
+
+    instrument = instrument_link("fund")
+    vehicle = models.ForeignKey(
+        "tracker.Organization",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="fund_vehicle_of",
+        help_text="The fund as a legal entity (a limited partnership), where it is one.",
+    )
+    amount = models.DecimalField(
+        max_digits=20, decimal_places=2, null=True, blank=True, help_text="Size of the fund in its own currency."
+    )
+    currency = models.CharField(
+        max_length=3, blank=True, choices=CURRENCIES, help_text="ISO 4217 code of the amount: CNY, USD."
+    )
+    usd_equivalent = models.DecimalField(
+        "US-dollar equivalent", max_digits=20, decimal_places=2, null=True, blank=True
+    )
+    usd_rate_date = models.DateField(
+        "date of the US-dollar rate", null=True, blank=True, help_text="The day whose exchange rate gave the equivalent."
+    )
+    term_years = models.PositiveSmallIntegerField("term (years)", null=True, blank=True)
+    focus = models.TextField(blank=True, help_text="What it invests in.")
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__isnull=True) | Q(amount__gte=0),
+                name="fund_amount_not_negative",
+                violation_error_message="A fund's amount cannot be negative.",
+            ),
+            models.CheckConstraint(
+                condition=Q(usd_equivalent__isnull=True) | Q(usd_equivalent__gte=0),
+                name="fund_usd_not_negative",
+                violation_error_message="A fund's US-dollar equivalent cannot be negative.",
+            ),
+            models.CheckConstraint(
+                condition=Q(currency="") | Q(currency__in=sorted(CURRENCY_CODES)),
+                name="fund_currency_iso4217",
+                violation_error_message="The currency must be an ISO 4217 code such as CNY or USD.",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__isnull=True) | ~Q(currency=""),
+                name="fund_amount_has_currency",
+                violation_error_message="Give the currency of the fund's amount.",
+            ),
+            models.CheckConstraint(
+                condition=Q(term_years__isnull=True) | Q(term_years__gt=0),
+                name="fund_term_positive",
+                violation_error_message="A fund's term is at least one year.",
+            ),
+        ]
+
+    def clean(self):
+        super().clean()
+        if self.usd_equivalent is not None and self.currency != "USD" and self.usd_rate_date is None:
+            raise ValidationError({"usd_rate_date": "Give the date of the exchange rate behind the US-dollar equivalent."})
+
+
+class FundParticipantManager(models.Manager):
+    def get_by_natural_key(self, fund_slug, organization_slug, role):
+        return self.get(fund__instrument__slug=fund_slug, organization__slug=organization_slug, role=role)
+
+
+class FundParticipant(TimeStampedModel):
+    """An organization's part in a fund: backer (limited partner, shareholder), sponsor or manager."""
+
+    fund = models.ForeignKey(Fund, on_delete=models.CASCADE, related_name="participants")
+    organization = models.ForeignKey(
+        "tracker.Organization", on_delete=models.PROTECT, related_name="fund_roles"
+    )
+    role = models.CharField(max_length=20, choices=FundRole.choices)
+    share_percent = models.DecimalField(
+        "share (%)", max_digits=5, decimal_places=2, null=True, blank=True, help_text="Share of the capital, in per cent."
+    )
+
+    objects = FundParticipantManager()
+
+    class Meta:
+        ordering = ["fund", "role", "organization"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["fund", "organization", "role"],
+                name="fund_participant_unique",
+                violation_error_message="This organization already has that role in this fund.",
+            ),
+            models.CheckConstraint(
+                condition=Q(share_percent__isnull=True) | (Q(share_percent__gte=0) & Q(share_percent__lte=100)),
+                name="fund_participant_share_range",
+                violation_error_message="A share is between 0 and 100 per cent.",
+            ),
+            models.CheckConstraint(
+                condition=Q(role__in=FundRole.values),
+                name="fund_participant_role_known",
+                violation_error_message="Unknown fund role.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.organization} — {self.get_role_display()} of {self.fund}"
+
+    def natural_key(self):
+        return (*self.fund.natural_key(), *self.organization.natural_key(), self.role)
+
+    natural_key.dependencies = ["tracker.fund", "tracker.organization"]
+
+
+class Lab(InstrumentDetail):
+    """A state-backed laboratory.  Its founding date is the instrument's ``effective_from``."""
+
+    instrument_kinds = (InstrumentKind.STATE_LAB,)
+
+    instrument = instrument_link("lab")
+    organization = models.ForeignKey(
+        "tracker.Organization",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="lab_records",
+        help_text="The laboratory as an organization.",
+    )
+    host_city = models.ForeignKey(
+        "tracker.Jurisdiction", null=True, blank=True, on_delete=models.PROTECT, related_name="labs"
+    )
+    sponsors = models.ManyToManyField(
+        "tracker.Organization", blank=True, related_name="sponsored_labs", help_text="Governments and bodies that fund it."
+    )
+    focus = models.TextField(blank=True)
+
+    @property
+    def founded(self):
+        return self.instrument.date_display("effective_from")
+
+
+class PilotZone(InstrumentDetail):
+    """A designated AI pilot zone.
+
+    Its programme is the instrument's ``part_of``, its designating body the instrument's
+    ``issuing_body`` and its designation date the instrument's ``effective_from``:
+    kept once, on the instrument, so the same fact never has two values.
+    """
+
+    instrument_kinds = (InstrumentKind.PILOT_ZONE,)
+
+    instrument = instrument_link("pilot_zone")
+    city = models.ForeignKey(
+        "tracker.Jurisdiction", on_delete=models.PROTECT, related_name="pilot_zones",
+        help_text="The city or area designated.",
+    )
+    focus = models.TextField(blank=True)
+
+    @property
+    def designated(self):
+        return self.instrument.date_display("effective_from")
+
+
+class ExportControl(InstrumentDetail):
+    """A sanction or export control.  Imposing authority, targets and dates are the instrument's."""
+
+    instrument_kinds = (InstrumentKind.EXPORT_CONTROL, InstrumentKind.ENTITY_LISTING)
+
+    instrument = instrument_link("export_control")
+    legal_form = models.CharField(max_length=24, choices=ExportControlForm.choices)
+    legal_citation = models.CharField(
+        max_length=200, blank=True, help_text="Where it is published: 87 FR 62186; a filing, if unpublished."
+    )
+    published_on = models.DateField(
+        "published in the Federal Register", null=True, blank=True
+    )
+    controlled_items = models.TextField(blank=True, help_text="What it controls: items, ECCNs, technologies.")
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(legal_form__in=ExportControlForm.values),
+                name="export_control_form_known",
+                violation_error_message="Unknown legal form of export control.",
+            )
+        ]
+
+
+class Ban(InstrumentDetail):
+    """A procurement or use ban.  Issuer, banned companies and dates are the instrument's."""
+
+    instrument_kinds = (InstrumentKind.BAN,)
+
+    instrument = instrument_link("ban")
+    banned_product = models.CharField(max_length=300, help_text="What is banned: the DeepSeek app and website.")
+    scope = models.CharField(max_length=24, choices=BanScope.choices)
+    legal_form = models.CharField(max_length=20, choices=BanLegalForm.choices)
+    scope_detail = models.TextField(blank=True, help_text="Who and what the ban covers, in the issuer's words.")
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(scope__in=BanScope.values),
+                name="ban_scope_known",
+                violation_error_message="Unknown ban scope.",
+            ),
+            models.CheckConstraint(
+                condition=Q(legal_form__in=BanLegalForm.values),
+                name="ban_legal_form_known",
+                violation_error_message="Unknown legal form of ban.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(banned_product=""),
+                name="ban_names_product",
+                violation_error_message="Say what the ban covers.",
+            ),
+        ]
+
+

@@ -1,0 +1,102 @@
+import pycountry
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+
+from tracker.choices import JURISDICTION_LEVEL_RANK, JurisdictionLevel
+from tracker.models.base import TimeStampedModel, code_validator
+
+
+class JurisdictionManager(models.Manager):
+    def get_by_natural_key(self, code):
+        return self.get(code=code)
+
+
+def iso_3166_exists(code):
+    if "-" in code:
+        return pycountry.subdivisions.get(code=code) is not None
+    return pycountry.countries.get(alpha_2=code) is not None
+
+
+class Jurisdiction(TimeStampedModel):
+    """A place with a government: a supranational body, country, state or province, city."""
+
+    code = models.CharField(
+        max_length=40,
+        unique=True,
+        validators=[code_validator],
+        help_text="Natural key: the ISO 3166 code where one exists (US, US-TX, CN-SH), "
+        "else the parent's code extended (CN-GD-SHENZHEN).",
+    )
+    iso_code = models.CharField(
+        "ISO 3166 code",
+        max_length=6,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text="ISO 3166-1 alpha-2 or ISO 3166-2 code, only where the standard has one.",
+    )
+    name_en = models.CharField("name (English)", max_length=200)
+    name_zh = models.CharField("name (Chinese)", max_length=200, blank=True)
+    level = models.CharField(max_length=16, choices=JurisdictionLevel.choices)
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        # A jurisdiction with children is not deleted by accident: its children would
+        # lose their place in the hierarchy.
+        on_delete=models.PROTECT,
+        related_name="children",
+        help_text="The jurisdiction this one lies in (US-TX in US, Shanghai in CN).",
+    )
+
+    objects = JurisdictionManager()
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(parent=F("id")),
+                name="jurisdiction_not_own_parent",
+                violation_error_message="A jurisdiction cannot be its own parent.",
+            ),
+            models.CheckConstraint(
+                condition=Q(level__in=JurisdictionLevel.values),
+                name="jurisdiction_level_known",
+                violation_error_message="Unknown jurisdiction level.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name_en} ({self.code})"
+
+    def natural_key(self):
+        return (self.code,)
+
+    def clean(self):
+        errors = {}
+        if self.iso_code == "":
+            self.iso_code = None
+        if self.iso_code and not iso_3166_exists(self.iso_code):
+            errors["iso_code"] = f"{self.iso_code!r} is not an ISO 3166-1 or ISO 3166-2 code."
+        if self.parent_id is not None:
+            parent = self.parent
+            if self.level == JurisdictionLevel.SUPRANATIONAL:
+                errors["parent"] = "A supranational body has no parent jurisdiction."
+            elif JURISDICTION_LEVEL_RANK.get(parent.level, 0) >= JURISDICTION_LEVEL_RANK.get(self.level, 99) and not (
+                parent.level == JurisdictionLevel.SUPRANATIONAL and self.level == JurisdictionLevel.COUNTRY
+            ):
+                errors["parent"] = (
+                    f"A {self.get_level_display()} cannot lie in {parent}, "
+                    f"which is a {parent.get_level_display()}."
+                )
+            seen = {self.pk}
+            ancestor = parent
+            while ancestor is not None:
+                if ancestor.pk in seen:
+                    errors["parent"] = f"Choosing {parent} as parent would make a cycle."
+                    break
+                seen.add(ancestor.pk)
+                ancestor = ancestor.parent
+        if errors:
+            raise ValidationError(errors)

@@ -1,0 +1,110 @@
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+
+from tracker.choices import IndicatorKind, IndicatorUnit
+from tracker.iso4217 import CURRENCIES, CURRENCY_CODES
+from tracker.models.base import SlugKeyedModel
+from tracker.models.sources import CitationBase, CitationManager
+
+
+class Indicator(SlugKeyedModel):
+    """A quantitative claim: a goal (target), an estimate, a projection or an observed value.
+
+    One claim per source: where two sources give different numbers for the same
+    quantity, each is its own indicator with its own citation, and ``compares_with``
+    links them.
+    """
+
+    subject_en = models.CharField("subject (English)", max_length=300, help_text="What is measured: China's core AI industry.")
+    subject_zh = models.CharField("subject (Chinese)", max_length=300, blank=True)
+    metric = models.CharField(max_length=200, help_text="The quantity: output value, private investment, demand.")
+    kind = models.CharField(max_length=12, choices=IndicatorKind.choices)
+    value = models.DecimalField(max_digits=24, decimal_places=4)
+    value_max = models.DecimalField(
+        "upper value", max_digits=24, decimal_places=4, null=True, blank=True,
+        help_text="Upper end when the claim is a range (Stargate: 100 to 500 billion).",
+    )
+    qualifier = models.CharField(
+        max_length=20, blank=True, choices=[("at_least", "at least"), ("more_than", "more than"),
+                                            ("about", "about"), ("less_than", "less than")],
+        help_text="How the value is bounded: \"over US$1 tn\" is more than 1 tn.",
+    )
+    unit = models.CharField(max_length=12, choices=IndicatorUnit.choices)
+    currency = models.CharField(max_length=3, blank=True, choices=CURRENCIES, help_text="ISO 4217 code, for amounts of money.")
+    year = models.PositiveSmallIntegerField(null=True, blank=True, help_text="The year the value is for, or the target year.")
+    jurisdiction = models.ForeignKey(
+        "tracker.Jurisdiction", null=True, blank=True, on_delete=models.PROTECT, related_name="indicators"
+    )
+    organization = models.ForeignKey(
+        "tracker.Organization", null=True, blank=True, on_delete=models.PROTECT, related_name="indicators"
+    )
+    instrument = models.ForeignKey(
+        "tracker.PolicyInstrument",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="indicators",
+        help_text="The measure that sets this goal or that this figure describes.",
+    )
+    compares_with = models.ManyToManyField(
+        "self", blank=True, help_text="Other claims about the same quantity, from other sources."
+    )
+
+    class Meta:
+        ordering = ["slug"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(value_max__isnull=True) | Q(value_max__gte=F("value")),
+                name="indicator_range_ordered",
+                violation_error_message="The upper value of a range cannot be below its value.",
+            ),
+            models.CheckConstraint(
+                condition=(Q(unit=IndicatorUnit.CURRENCY) & Q(currency__in=sorted(CURRENCY_CODES)))
+                | (~Q(unit=IndicatorUnit.CURRENCY) & Q(currency="")),
+                name="indicator_currency_iff_money",
+                violation_error_message="An amount of money needs an ISO 4217 currency; other units take none.",
+            ),
+            models.CheckConstraint(
+                condition=Q(year__isnull=True) | (Q(year__gte=1900) & Q(year__lte=2200)),
+                name="indicator_year_plausible",
+                violation_error_message="The year must be between 1900 and 2200.",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=IndicatorKind.values),
+                name="indicator_kind_known",
+                violation_error_message="Unknown indicator kind.",
+            ),
+            models.CheckConstraint(
+                condition=Q(unit__in=IndicatorUnit.values),
+                name="indicator_unit_known",
+                violation_error_message="Unknown indicator unit.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.subject_en}: {self.metric} ({self.year or 'n.d.'})"
+
+    def clean(self):
+        if self.unit == IndicatorUnit.CURRENCY and not self.currency:
+            raise ValidationError({"currency": "An amount of money needs its ISO 4217 currency."})
+        if self.unit != IndicatorUnit.CURRENCY and self.currency:
+            raise ValidationError({"currency": f"A value in {self.get_unit_display()} takes no currency."})
+
+
+class IndicatorCitation(CitationBase):
+    """A citation supporting a quantitative claim."""
+
+    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="citations")
+
+    subject_field = "indicator"
+    objects = CitationManager()
+
+    class Meta:
+        ordering = ["indicator", "source", "locator"]
+        constraints = CitationBase.citation_constraints("indicator", "indicator")
+
+    def natural_key(self):
+        return super().natural_key()
+
+    natural_key.dependencies = ["tracker.indicator", "tracker.source"]

@@ -1,0 +1,230 @@
+from django.db import models
+from django.db.models import F, Q
+
+from tracker.choices import DEFINITIONS, InstrumentKind, InstrumentStatus, StackLayerCode
+from tracker.models.base import (
+    SlugKeyedModel,
+    TimeStampedModel,
+    format_partial_date,
+    partial_date_constraint,
+    partial_date_fields,
+    raise_if,
+    validate_partial_date,
+)
+from tracker.models.sources import CitationBase, CitationManager
+from tracker.querysets import PolicyInstrumentQuerySet
+
+
+class StackLayerManager(models.Manager):
+    def get_by_natural_key(self, code):
+        return self.get(code=code)
+
+
+class StackLayer(TimeStampedModel):
+    """A layer of the AI technology stack a measure acts on (chips, compute, models ...)."""
+
+    code = models.CharField(max_length=20, unique=True, choices=StackLayerCode.choices)
+    name_en = models.CharField("name (English)", max_length=100)
+    name_zh = models.CharField("name (Chinese)", max_length=100, blank=True)
+    definition = models.CharField(max_length=300)
+    position = models.PositiveSmallIntegerField(help_text="Order from hardware up to applications.")
+
+    objects = StackLayerManager()
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(code__in=StackLayerCode.values),
+                name="stack_layer_code_known",
+                violation_error_message="Unknown stack layer.",
+            )
+        ]
+
+    def __str__(self):
+        return self.name_en
+
+    def natural_key(self):
+        return (self.code,)
+
+
+LIFECYCLE_DATES = ("announced", "effective_from", "effective_until", "rescinded")
+
+
+class PolicyInstrument(SlugKeyedModel):
+    """A government measure of any kind: a plan, fund, lab, pilot zone, export control, ban ...
+
+    Every measure is one row here, so one query lists, searches and date-filters all of
+    them.  Kind-specific facts live in a one-to-one detail (``fund``, ``lab``,
+    ``pilot_zone``, ``export_control``, ``ban``).
+    """
+
+    title_en = models.CharField("title (English)", max_length=400)
+    title_zh = models.CharField("title (Chinese)", max_length=400, blank=True)
+    kind = models.CharField(
+        max_length=24,
+        choices=InstrumentKind.choices,
+        help_text="What sort of measure it is; see the typology in docs/data-model.md.",
+    )
+    summary_en = models.TextField("summary (English)", blank=True)
+    summary_zh = models.TextField("summary (Chinese)", blank=True)
+    status = models.CharField(max_length=12, choices=InstrumentStatus.choices, default=InstrumentStatus.UNKNOWN)
+    layers = models.ManyToManyField(
+        StackLayer, blank=True, related_name="instruments", help_text="Layers of the AI stack it acts on."
+    )
+    jurisdiction = models.ForeignKey(
+        "tracker.Jurisdiction",
+        # Measures are the tracker's substance: a jurisdiction with measures is kept.
+        on_delete=models.PROTECT,
+        related_name="instruments",
+        help_text="The jurisdiction that implements the measure.",
+    )
+    issuing_body = models.ForeignKey(
+        "tracker.Organization",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="issued_instruments",
+        help_text="The body that issued or imposes it.",
+    )
+    affected_jurisdictions = models.ManyToManyField(
+        "tracker.Jurisdiction",
+        blank=True,
+        related_name="affected_by",
+        help_text="Jurisdictions the measure is aimed at or applies to, besides its own.",
+    )
+    targets = models.ManyToManyField(
+        "tracker.Organization",
+        blank=True,
+        related_name="targeted_by",
+        help_text="Organizations the measure names or hits (a banned company, a listed entity).",
+    )
+    part_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        # Removing a programme must not silently orphan its members.
+        on_delete=models.PROTECT,
+        related_name="members",
+        help_text="The larger programme this measure belongs to (a pilot zone's national programme).",
+    )
+    amends = models.ManyToManyField(
+        "self",
+        symmetrical=False,
+        blank=True,
+        related_name="amended_by",
+        help_text="Earlier measures this one amends, clarifies or rescinds.",
+    )
+    document_number = models.CharField(
+        max_length=120,
+        blank=True,
+        help_text="The issuer's own number: 国发〔2017〕35号, Executive Order 46, FR Doc 2022-21658.",
+    )
+    url = models.URLField("URL", max_length=1000, blank=True, help_text="The measure's own text, where public.")
+    announced, announced_precision = partial_date_fields("announced", "When it was announced or issued.")
+    effective_from, effective_from_precision = partial_date_fields(
+        "effective from", "When it took or takes effect (for a lab or zone: founded or designated)."
+    )
+    effective_until, effective_until_precision = partial_date_fields(
+        "effective until", "When it stops or stopped having effect, if it has an end."
+    )
+    rescinded, rescinded_precision = partial_date_fields("rescinded", "When it was withdrawn before its end.")
+
+    objects = PolicyInstrumentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["slug"]
+        indexes = [
+            models.Index(fields=["kind"], name="instrument_kind_idx"),
+            models.Index(fields=["effective_from", "effective_until"], name="instrument_in_force_idx"),
+        ]
+        constraints = [
+            *(partial_date_constraint("instrument", name) for name in LIFECYCLE_DATES),
+            models.CheckConstraint(
+                condition=Q(kind__in=InstrumentKind.values),
+                name="instrument_kind_known",
+                violation_error_message="Unknown instrument kind.",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=InstrumentStatus.values),
+                name="instrument_status_known",
+                violation_error_message="Unknown instrument status.",
+            ),
+            models.CheckConstraint(
+                condition=Q(effective_until__isnull=True)
+                | Q(effective_from__isnull=True)
+                | Q(effective_until__gte=F("effective_from")),
+                name="instrument_ends_after_start",
+                violation_error_message="A measure cannot stop having effect before it takes effect.",
+            ),
+            models.CheckConstraint(
+                condition=Q(rescinded__isnull=True)
+                | Q(announced__isnull=True)
+                | Q(rescinded__gte=F("announced")),
+                name="instrument_rescinded_after_announced",
+                violation_error_message="A measure cannot be rescinded before it was announced.",
+            ),
+            models.CheckConstraint(
+                condition=Q(rescinded__isnull=True) | Q(status=InstrumentStatus.RESCINDED),
+                name="instrument_rescinded_has_status",
+                violation_error_message="A measure with a rescission date has the status 'rescinded'.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(part_of=F("id")),
+                name="instrument_not_own_programme",
+                violation_error_message="A measure cannot be part of itself.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title_en
+
+    def clean(self):
+        errors = {}
+        for name in LIFECYCLE_DATES:
+            errors.update(validate_partial_date(self, name))
+        if self.part_of_id is not None:
+            seen = {self.pk}
+            ancestor = self.part_of
+            while ancestor is not None:
+                if ancestor.pk in seen:
+                    errors["part_of"] = f"Putting this measure in {self.part_of} would make a cycle."
+                    break
+                seen.add(ancestor.pk)
+                ancestor = ancestor.part_of
+        raise_if(errors)
+
+    @property
+    def kind_definition(self):
+        return DEFINITIONS[InstrumentKind].get(self.kind, "")
+
+    def date_display(self, name):
+        return format_partial_date(getattr(self, name), getattr(self, f"{name}_precision"))
+
+    @property
+    def detail(self):
+        """The kind-specific detail record, or None."""
+        for accessor in ("fund", "lab", "pilot_zone", "export_control", "ban"):
+            try:
+                return getattr(self, accessor)
+            except models.ObjectDoesNotExist:
+                continue
+        return None
+
+
+class InstrumentCitation(CitationBase):
+    """A citation supporting a policy instrument."""
+
+    instrument = models.ForeignKey(PolicyInstrument, on_delete=models.CASCADE, related_name="citations")
+
+    subject_field = "instrument"
+    objects = CitationManager()
+
+    class Meta:
+        ordering = ["instrument", "source", "locator"]
+        constraints = CitationBase.citation_constraints("instrument", "instrument")
+
+    def natural_key(self):
+        return super().natural_key()
+
+    natural_key.dependencies = ["tracker.policyinstrument", "tracker.source"]

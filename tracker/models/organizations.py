@@ -1,0 +1,100 @@
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+
+from tracker.choices import OrganizationKind
+from tracker.models.base import SlugKeyedModel, TimeStampedModel
+
+
+class Organization(SlugKeyedModel):
+    """A body that issues, backs, runs or is hit by measures: an agency, party organ,
+    company, state-owned enterprise, lab, university, fund or fund manager."""
+
+    name_en = models.CharField("name (English)", max_length=300)
+    name_zh = models.CharField("name (Chinese)", max_length=300, blank=True)
+    abbreviation = models.CharField(
+        max_length=40, blank=True, help_text="The short name people use: BIS, DISA, MIIT."
+    )
+    kind = models.CharField(max_length=20, choices=OrganizationKind.choices)
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        # An agency's sub-units are kept if someone tries to delete the agency.
+        on_delete=models.PROTECT,
+        related_name="units",
+        help_text="The body this one belongs to (BIS under Commerce, DISA under DoD).",
+    )
+    jurisdiction = models.ForeignKey(
+        "tracker.Jurisdiction",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="organizations",
+        help_text="Home jurisdiction: where the body sits or is incorporated.",
+    )
+    website = models.URLField(blank=True)
+    description = models.TextField(blank=True, help_text="One or two sentences on what it is.")
+
+    class Meta:
+        ordering = ["name_en"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(parent=F("id")),
+                name="organization_not_own_parent",
+                violation_error_message="An organization cannot be its own parent.",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=OrganizationKind.values),
+                name="organization_kind_known",
+                violation_error_message="Unknown organization kind.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name_en} ({self.abbreviation})" if self.abbreviation else self.name_en
+
+    def clean(self):
+        seen = {self.pk}
+        ancestor = self.parent if self.parent_id else None
+        while ancestor is not None:
+            if ancestor.pk in seen:
+                raise ValidationError({"parent": f"Choosing {self.parent} as parent would make a cycle."})
+            seen.add(ancestor.pk)
+            ancestor = ancestor.parent
+
+
+class OrganizationAliasManager(models.Manager):
+    def get_by_natural_key(self, organization_slug, name):
+        return self.get(organization__slug=organization_slug, name=name)
+
+
+class OrganizationAlias(TimeStampedModel):
+    """Another name an organization is known by, in any language."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="aliases")
+    name = models.CharField(max_length=300)
+    language = models.CharField(
+        max_length=16, blank=True, help_text="BCP 47 language tag of the alias: en, zh-Hans, zh-Hant."
+    )
+
+    objects = OrganizationAliasManager()
+
+    class Meta:
+        verbose_name_plural = "organization aliases"
+        ordering = ["organization", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "name"],
+                name="organization_alias_unique",
+                violation_error_message="This organization already has that alias.",
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (*self.organization.natural_key(), self.name)
+
+    natural_key.dependencies = ["tracker.organization"]
