@@ -92,6 +92,11 @@ class CitationBase(TimeStampedModel):
     )
     quote = models.TextField(help_text="The passage, in the source's original language.")
     quote_language = models.CharField(max_length=16, help_text="BCP 47 tag of the quote: zh-Hant, en.")
+    verbatim = models.BooleanField(
+        default=True,
+        help_text="Whether the quote is the source's own words; off for a summary of a source "
+        "whose text could not be read.",
+    )
     confidence = models.CharField(max_length=12, choices=Confidence.choices, default=Confidence.REPORTED)
     note = models.TextField(blank=True, help_text="How the source bears on the record, or what it disagrees on.")
 
