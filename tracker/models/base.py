@@ -19,12 +19,8 @@ class TimeStampedModel(models.Model):
     and ``tracker.signals`` keeps ``created`` when a fixture reloads an existing row.
     """
 
-    created = models.DateTimeField(
-        default=timezone.now, editable=False, help_text="When the record was first stored."
-    )
-    updated = models.DateTimeField(
-        default=timezone.now, editable=False, help_text="When the record was last changed."
-    )
+    created = models.DateTimeField(default=timezone.now, editable=False, help_text="When the record was first stored.")
+    updated = models.DateTimeField(default=timezone.now, editable=False, help_text="When the record was last changed.")
 
     class Meta:
         abstract = True
@@ -81,9 +77,7 @@ def validate_partial_date(instance, field_name):
     if value is None and precision:
         errors[f"{field_name}_precision"] = f"A precision was given but no {label} date."
     elif value is not None and not precision:
-        errors[f"{field_name}_precision"] = (
-            f"Say whether the {label} date is known to the day, month or year."
-        )
+        errors[f"{field_name}_precision"] = f"Say whether the {label} date is known to the day, month or year."
     elif value is not None and precision == DatePrecision.MONTH and value.day != 1:
         errors[field_name] = (
             f"A {label} date known only to the month is written as its first day "

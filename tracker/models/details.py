@@ -79,11 +79,12 @@ class Fund(InstrumentDetail):
     currency = models.CharField(
         max_length=3, blank=True, choices=CURRENCIES, help_text="ISO 4217 code of the amount: CNY, USD."
     )
-    usd_equivalent = models.DecimalField(
-        "US-dollar equivalent", max_digits=20, decimal_places=2, null=True, blank=True
-    )
+    usd_equivalent = models.DecimalField("US-dollar equivalent", max_digits=20, decimal_places=2, null=True, blank=True)
     usd_rate_date = models.DateField(
-        "date of the US-dollar rate", null=True, blank=True, help_text="The day whose exchange rate gave the equivalent."
+        "date of the US-dollar rate",
+        null=True,
+        blank=True,
+        help_text="The day whose exchange rate gave the equivalent.",
     )
     term_years = models.PositiveSmallIntegerField("term (years)", null=True, blank=True)
     focus = models.TextField(blank=True, help_text="What it invests in.")
@@ -120,7 +121,9 @@ class Fund(InstrumentDetail):
     def clean(self):
         super().clean()
         if self.usd_equivalent is not None and self.currency != "USD" and self.usd_rate_date is None:
-            raise ValidationError({"usd_rate_date": "Give the date of the exchange rate behind the US-dollar equivalent."})
+            raise ValidationError(
+                {"usd_rate_date": "Give the date of the exchange rate behind the US-dollar equivalent."}
+            )
 
 
 class FundParticipantManager(models.Manager):
@@ -132,12 +135,15 @@ class FundParticipant(TimeStampedModel):
     """An organization's part in a fund: backer (limited partner, shareholder), sponsor or manager."""
 
     fund = models.ForeignKey(Fund, on_delete=models.CASCADE, related_name="participants")
-    organization = models.ForeignKey(
-        "tracker.Organization", on_delete=models.PROTECT, related_name="fund_roles"
-    )
+    organization = models.ForeignKey("tracker.Organization", on_delete=models.PROTECT, related_name="fund_roles")
     role = models.CharField(max_length=20, choices=FundRole.choices)
     share_percent = models.DecimalField(
-        "share (%)", max_digits=5, decimal_places=2, null=True, blank=True, help_text="Share of the capital, in per cent."
+        "share (%)",
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Share of the capital, in per cent.",
     )
 
     objects = FundParticipantManager()
@@ -189,7 +195,10 @@ class Lab(InstrumentDetail):
         "tracker.Jurisdiction", null=True, blank=True, on_delete=models.PROTECT, related_name="labs"
     )
     sponsors = models.ManyToManyField(
-        "tracker.Organization", blank=True, related_name="sponsored_labs", help_text="Governments and bodies that fund it."
+        "tracker.Organization",
+        blank=True,
+        related_name="sponsored_labs",
+        help_text="Governments and bodies that fund it.",
     )
     focus = models.TextField(blank=True)
 
@@ -210,7 +219,9 @@ class PilotZone(InstrumentDetail):
 
     instrument = instrument_link("pilot_zone")
     city = models.ForeignKey(
-        "tracker.Jurisdiction", on_delete=models.PROTECT, related_name="pilot_zones",
+        "tracker.Jurisdiction",
+        on_delete=models.PROTECT,
+        related_name="pilot_zones",
         help_text="The city or area designated.",
     )
     focus = models.TextField(blank=True)
@@ -230,9 +241,7 @@ class ExportControl(InstrumentDetail):
     legal_citation = models.CharField(
         max_length=200, blank=True, help_text="Where it is published: 87 FR 62186; a filing, if unpublished."
     )
-    published_on = models.DateField(
-        "published in the Federal Register", null=True, blank=True
-    )
+    published_on = models.DateField("published in the Federal Register", null=True, blank=True)
     controlled_items = models.TextField(blank=True, help_text="What it controls: items, ECCNs, technologies.")
 
     class Meta:
@@ -274,5 +283,3 @@ class Ban(InstrumentDetail):
                 violation_error_message="Say what the ban covers.",
             ),
         ]
-
-

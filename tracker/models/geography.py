@@ -87,8 +87,7 @@ class Jurisdiction(TimeStampedModel):
                 parent.level == JurisdictionLevel.SUPRANATIONAL and self.level == JurisdictionLevel.COUNTRY
             ):
                 errors["parent"] = (
-                    f"A {self.get_level_display()} cannot lie in {parent}, "
-                    f"which is a {parent.get_level_display()}."
+                    f"A {self.get_level_display()} cannot lie in {parent}, which is a {parent.get_level_display()}."
                 )
             seen = {self.pk}
             ancestor = parent

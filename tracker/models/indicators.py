@@ -16,23 +16,34 @@ class Indicator(SlugKeyedModel):
     links them.
     """
 
-    subject_en = models.CharField("subject (English)", max_length=300, help_text="What is measured: China's core AI industry.")
+    subject_en = models.CharField(
+        "subject (English)", max_length=300, help_text="What is measured: China's core AI industry."
+    )
     subject_zh = models.CharField("subject (Chinese)", max_length=300, blank=True)
     metric = models.CharField(max_length=200, help_text="The quantity: output value, private investment, demand.")
     kind = models.CharField(max_length=12, choices=IndicatorKind.choices)
     value = models.DecimalField(max_digits=24, decimal_places=4)
     value_max = models.DecimalField(
-        "upper value", max_digits=24, decimal_places=4, null=True, blank=True,
+        "upper value",
+        max_digits=24,
+        decimal_places=4,
+        null=True,
+        blank=True,
         help_text="Upper end when the claim is a range (Stargate: 100 to 500 billion).",
     )
     qualifier = models.CharField(
-        max_length=20, blank=True, choices=[("at_least", "at least"), ("more_than", "more than"),
-                                            ("about", "about"), ("less_than", "less than")],
-        help_text="How the value is bounded: \"over US$1 tn\" is more than 1 tn.",
+        max_length=20,
+        blank=True,
+        choices=[("at_least", "at least"), ("more_than", "more than"), ("about", "about"), ("less_than", "less than")],
+        help_text='How the value is bounded: "over US$1 tn" is more than 1 tn.',
     )
     unit = models.CharField(max_length=12, choices=IndicatorUnit.choices)
-    currency = models.CharField(max_length=3, blank=True, choices=CURRENCIES, help_text="ISO 4217 code, for amounts of money.")
-    year = models.PositiveSmallIntegerField(null=True, blank=True, help_text="The year the value is for, or the target year.")
+    currency = models.CharField(
+        max_length=3, blank=True, choices=CURRENCIES, help_text="ISO 4217 code, for amounts of money."
+    )
+    year = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="The year the value is for, or the target year."
+    )
     jurisdiction = models.ForeignKey(
         "tracker.Jurisdiction", null=True, blank=True, on_delete=models.PROTECT, related_name="indicators"
     )

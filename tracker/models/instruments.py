@@ -158,9 +158,7 @@ class PolicyInstrument(SlugKeyedModel):
                 violation_error_message="A measure cannot stop having effect before it takes effect.",
             ),
             models.CheckConstraint(
-                condition=Q(rescinded__isnull=True)
-                | Q(announced__isnull=True)
-                | Q(rescinded__gte=F("announced")),
+                condition=Q(rescinded__isnull=True) | Q(announced__isnull=True) | Q(rescinded__gte=F("announced")),
                 name="instrument_rescinded_after_announced",
                 violation_error_message="A measure cannot be rescinded before it was announced.",
             ),

@@ -12,9 +12,7 @@ class Organization(SlugKeyedModel):
 
     name_en = models.CharField("name (English)", max_length=300)
     name_zh = models.CharField("name (Chinese)", max_length=300, blank=True)
-    abbreviation = models.CharField(
-        max_length=40, blank=True, help_text="The short name people use: BIS, DISA, MIIT."
-    )
+    abbreviation = models.CharField(max_length=40, blank=True, help_text="The short name people use: BIS, DISA, MIIT.")
     kind = models.CharField(max_length=20, choices=OrganizationKind.choices)
     parent = models.ForeignKey(
         "self",

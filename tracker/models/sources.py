@@ -88,7 +88,7 @@ class CitationBase(TimeStampedModel):
     )
     locator = models.CharField(
         max_length=200,
-        help_text="Where in the source: section, page or paragraph (\"§3 ¶4\", \"p. 12\", \"table 2\").",
+        help_text='Where in the source: section, page or paragraph ("§3 ¶4", "p. 12", "table 2").',
     )
     quote = models.TextField(help_text="The passage, in the source's original language.")
     quote_language = models.CharField(max_length=16, help_text="BCP 47 tag of the quote: zh-Hant, en.")
@@ -142,6 +142,4 @@ class CitationManager(models.Manager):
 
     def get_by_natural_key(self, subject_slug, source_slug, locator):
         subject_field = self.model.subject_field
-        return self.get(
-            **{f"{subject_field}__slug": subject_slug, "source__slug": source_slug, "locator": locator}
-        )
+        return self.get(**{f"{subject_field}__slug": subject_slug, "source__slug": source_slug, "locator": locator})

@@ -1,0 +1,10 @@
+"""Settings for the test suite: the real settings, with a throwaway key and a fast hasher."""
+
+import os
+
+os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-not-a-secret")
+
+from config.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405

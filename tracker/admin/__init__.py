@@ -1,0 +1,3 @@
+"""The analysts' admin, one module per domain."""
+
+from tracker.admin import geography, indicators, instruments, organizations, sources  # noqa: F401

@@ -1,0 +1,151 @@
+from django.contrib import admin
+
+from tracker.admin.base import CitationInline, TrackerAdmin
+from tracker.models import (
+    Ban,
+    ExportControl,
+    Fund,
+    FundParticipant,
+    InstrumentCitation,
+    Lab,
+    PilotZone,
+    PolicyInstrument,
+    StackLayer,
+)
+
+
+class InstrumentCitationInline(CitationInline):
+    model = InstrumentCitation
+
+
+class DetailInline(admin.StackedInline):
+    extra = 0
+    max_num = 1
+    can_delete = True
+
+
+class FundInline(DetailInline):
+    model = Fund
+    autocomplete_fields = ("vehicle",)
+    show_change_link = True  # backers and managers are edited on the fund's own page
+
+
+class LabInline(DetailInline):
+    model = Lab
+    autocomplete_fields = ("organization", "host_city", "sponsors")
+
+
+class PilotZoneInline(DetailInline):
+    model = PilotZone
+    autocomplete_fields = ("city",)
+
+
+class ExportControlInline(DetailInline):
+    model = ExportControl
+
+
+class BanInline(DetailInline):
+    model = Ban
+
+
+DETAIL_INLINES = {
+    "investment_fund": FundInline,
+    "state_lab": LabInline,
+    "pilot_zone": PilotZoneInline,
+    "export_control": ExportControlInline,
+    "entity_listing": ExportControlInline,
+    "ban": BanInline,
+}
+
+
+@admin.register(PolicyInstrument)
+class PolicyInstrumentAdmin(TrackerAdmin):
+    list_display = (
+        "title_en",
+        "kind",
+        "status",
+        "jurisdiction",
+        "issuing_body",
+        "announced_display",
+        "effective_from_display",
+    )
+    list_filter = ("kind", "status", "layers", "jurisdiction")
+    search_fields = ("slug", "title_en", "title_zh", "summary_en", "document_number", "issuing_body__name_en")
+    autocomplete_fields = ("jurisdiction", "issuing_body", "affected_jurisdictions", "targets", "part_of", "amends")
+    filter_horizontal = ("layers",)
+    prepopulated_fields = {"slug": ("title_en",)}
+    list_select_related = ("jurisdiction", "issuing_body")
+    date_hierarchy = "effective_from"
+    fieldsets = (
+        (
+            None,
+            {"fields": ("slug", ("title_en", "title_zh"), ("kind", "status"), "layers", ("summary_en", "summary_zh"))},
+        ),
+        ("Who and whom", {"fields": ("jurisdiction", "issuing_body", "affected_jurisdictions", "targets")}),
+        ("Relations", {"fields": ("part_of", "amends", "document_number", "url")}),
+        (
+            "Dates",
+            {
+                "description": "A date known only to the month is written as its first day, "
+                "one known only to the year as 1 January; the precision says which.",
+                "fields": (
+                    ("announced", "announced_precision"),
+                    ("effective_from", "effective_from_precision"),
+                    ("effective_until", "effective_until_precision"),
+                    ("rescinded", "rescinded_precision"),
+                ),
+            },
+        ),
+        ("Record", {"fields": ("created", "updated"), "classes": ("collapse",)}),
+    )
+
+    def get_inlines(self, request, obj):
+        """Only the detail that fits the measure's kind, then its citations."""
+        detail = DETAIL_INLINES.get(obj.kind) if obj else None
+        return [detail, InstrumentCitationInline] if detail else [InstrumentCitationInline]
+
+    @admin.display(description="announced", ordering="announced")
+    def announced_display(self, obj):
+        return obj.date_display("announced")
+
+    @admin.display(description="effective from", ordering="effective_from")
+    def effective_from_display(self, obj):
+        return obj.date_display("effective_from")
+
+
+class FundParticipantInline(admin.TabularInline):
+    model = FundParticipant
+    extra = 0
+    autocomplete_fields = ("organization",)
+
+
+@admin.register(Fund)
+class FundAdmin(TrackerAdmin):
+    list_display = ("instrument", "amount", "currency", "usd_equivalent", "term_years")
+    search_fields = ("instrument__title_en", "instrument__slug")
+    autocomplete_fields = ("instrument", "vehicle")
+    list_select_related = ("instrument",)
+    inlines = [FundParticipantInline]
+
+
+@admin.register(StackLayer)
+class StackLayerAdmin(TrackerAdmin):
+    list_display = ("position", "code", "name_en", "name_zh", "definition")
+    list_display_links = ("code",)
+    search_fields = ("code", "name_en", "name_zh")
+
+
+for model in (Lab, PilotZone, ExportControl, Ban):
+    admin.site.register(
+        model,
+        type(
+            f"{model.__name__}Admin",
+            (TrackerAdmin,),
+            {
+                "list_display": ("instrument",),
+                "search_fields": ("instrument__title_en", "instrument__slug"),
+                "autocomplete_fields": ("instrument",),
+                "list_select_related": ("instrument",),
+            },
+        ),
+    )

@@ -1,0 +1,128 @@
+"""Loads the fixture files into the database, all or nothing, and validates every record.
+
+Django's ``loaddata`` reads the same files, but it saves rows raw: it never runs the
+models' ``clean()`` and reports a failure without saying which record of which file
+caused it.  This loader keeps the file format and Django's deserializer, and adds what
+the tracker needs: one transaction for all files, every record checked by the same
+model validation the admin uses, and errors that name the file, the record and the
+field.
+"""
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.core import serializers
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.serializers.base import DeserializationError
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, transaction
+
+
+class FixtureError(Exception):
+    """A fixture could not be loaded; nothing from this load was kept."""
+
+
+@dataclass
+class LoadResult:
+    files: list = field(default_factory=list)
+    created: Counter = field(default_factory=Counter)
+    updated: Counter = field(default_factory=Counter)
+
+    @property
+    def total(self):
+        return sum(self.created.values()) + sum(self.updated.values())
+
+    def summary(self):
+        models = sorted(set(self.created) | set(self.updated))
+        lines = [
+            f"{label}: {self.created[label]} created, {self.updated[label]} matched by natural key and updated"
+            for label in models
+        ]
+        lines.append(
+            f"{self.total} records from {len(self.files)} files: "
+            f"{sum(self.created.values())} created, {sum(self.updated.values())} updated."
+        )
+        return "\n".join(lines)
+
+
+def fixture_paths(directory=None):
+    directory = Path(directory or settings.TRACKER_FIXTURE_DIR)
+    paths = sorted(directory.glob("*.json"))
+    if not paths:
+        raise FixtureError(f"No fixture files (*.json) in {directory}.")
+    return paths
+
+
+def describe(instance):
+    """How a record is named in an error: its model and natural key."""
+    label = instance._meta.label_lower
+    try:
+        key = instance.natural_key()
+    except (AttributeError, ObjectDoesNotExist):
+        return label
+    return f"{label} {'/'.join(str(part) for part in key)}"
+
+
+def format_validation_error(error):
+    if hasattr(error, "error_dict"):
+        return "; ".join(
+            f"{'record' if name == '__all__' else name}: {' '.join(messages)}"
+            for name, messages in error.message_dict.items()
+        )
+    return " ".join(error.messages)
+
+
+def load_fixtures(paths=None, using=DEFAULT_DB_ALIAS):
+    """Load ``paths`` (default: every file in ``fixtures/``) in one transaction.
+
+    Records are matched on their natural keys, so loading twice updates rather than
+    duplicates.  Raises ``FixtureError`` naming the file, record and field of the
+    first problem; the database is then left exactly as it was.
+    """
+    paths = [Path(path) for path in (paths or fixture_paths())]
+    result = LoadResult(files=[str(path) for path in paths])
+    loaded = []
+    with transaction.atomic(using=using):
+        for path in paths:
+            loaded.extend(_load_file(path, using, result))
+        for where, record in loaded:
+            if record.deferred_fields:
+                try:
+                    record.save_deferred_fields(using=using)
+                except ObjectDoesNotExist as error:
+                    raise FixtureError(
+                        f"{where} ({describe(record.object)}): refers to a record that does not exist: {error}"
+                    ) from error
+        for where, record in loaded:
+            try:
+                record.object.full_clean()
+            except ValidationError as error:
+                raise FixtureError(f"{where} ({describe(record.object)}): {format_validation_error(error)}") from error
+    return result
+
+
+def _load_file(path, using, result):
+    records = []
+    index = 0
+    try:
+        with path.open(encoding="utf-8") as stream:
+            for index, record in enumerate(
+                serializers.deserialize("json", stream, using=using, handle_forward_references=True), start=1
+            ):
+                where = f"{path.name}, record {index}"
+                existed = record.object.pk is not None
+                try:
+                    # A savepoint per record, so that a database error is reported for
+                    # its record (PostgreSQL refuses every later query in a failed transaction).
+                    with transaction.atomic(using=using):
+                        record.save(using=using)
+                except DatabaseError as error:
+                    raise FixtureError(f"{where} ({describe(record.object)}): {error}".strip()) from error
+                (result.updated if existed else result.created)[record.object._meta.label_lower] += 1
+                records.append((where, record))
+    except DeserializationError as error:
+        raise FixtureError(f"{path.name}, record {index + 1}: {error}") from error
+    except (OSError, UnicodeDecodeError) as error:
+        raise FixtureError(f"{path}: cannot be read: {error}") from error
+    return records
