@@ -88,18 +88,47 @@ def load_fixtures(paths=None, using=DEFAULT_DB_ALIAS):
             loaded.extend(_load_file(path, using, result))
         for where, record in loaded:
             if record.deferred_fields:
-                try:
-                    record.save_deferred_fields(using=using)
-                except ObjectDoesNotExist as error:
-                    raise FixtureError(
-                        f"{where} ({describe(record.object)}): refers to a record that does not exist: {error}"
-                    ) from error
-        for where, record in loaded:
-            try:
-                record.object.full_clean()
-            except ValidationError as error:
-                raise FixtureError(f"{where} ({describe(record.object)}): {format_validation_error(error)}") from error
+                for model_field, key in record.deferred_fields.items():
+                    if not _exists(model_field.remote_field.model, key, using, many=model_field.many_to_many):
+                        raise FixtureError(_missing_reference(where, record, model_field, key))
+                record.save_deferred_fields(using=using)
+                _validate(where, record)
     return result
+
+
+def _validate(where, record):
+    try:
+        record.object.full_clean()
+    except ValidationError as error:
+        raise FixtureError(f"{where} ({describe(record.object)}): {format_validation_error(error)}") from error
+
+
+def _exists(model, key, using, many):
+    manager = model._default_manager.db_manager(using)
+    for natural_key in key if many else [key]:
+        try:
+            manager.get_by_natural_key(*natural_key)
+        except model.DoesNotExist:
+            return False
+    return True
+
+
+def _missing_reference(where, record, model_field, key):
+    return (
+        f"{where} ({describe(record.object)}): {model_field.name}: "
+        f"no {model_field.remote_field.model._meta.label_lower} has the natural key {key!r}, "
+        "neither in the database nor in any fixture."
+    )
+
+
+def _refuse_missing_required_references(where, record):
+    """A required foreign key cannot wait for a later record: the row cannot be saved without it."""
+    for model_field, key in record.deferred_fields.items():
+        if not model_field.many_to_many and not model_field.null:
+            raise FixtureError(
+                _missing_reference(where, record, model_field, key)
+                + " A required reference must name a record loaded before it."
+            )
 
 
 def _load_file(path, using, result):
@@ -112,6 +141,12 @@ def _load_file(path, using, result):
             ):
                 where = f"{path.name}, record {index}"
                 existed = record.object.pk is not None
+                _refuse_missing_required_references(where, record)
+                if not record.deferred_fields:
+                    # Validated before saving, so a bad value is reported in the admin's
+                    # own words; a record with forward references is validated once they
+                    # are resolved.
+                    _validate(where, record)
                 try:
                     # A savepoint per record, so that a database error is reported for
                     # its record (PostgreSQL refuses every later query in a failed transaction).

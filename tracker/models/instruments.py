@@ -4,6 +4,7 @@ from django.db.models import F, Q
 from tracker.choices import DEFINITIONS, InstrumentKind, InstrumentStatus, StackLayerCode
 from tracker.models.base import (
     SlugKeyedModel,
+    SlugManager,
     TimeStampedModel,
     format_partial_date,
     partial_date_constraint,
@@ -130,7 +131,7 @@ class PolicyInstrument(SlugKeyedModel):
     )
     rescinded, rescinded_precision = partial_date_fields("rescinded", "When it was withdrawn before its end.")
 
-    objects = PolicyInstrumentQuerySet.as_manager()
+    objects = SlugManager.from_queryset(PolicyInstrumentQuerySet)()
 
     class Meta:
         ordering = ["slug"]
