@@ -1,0 +1,162 @@
+"""Everything the report names is in the tracker, cited to the report in its own words."""
+
+import pytest
+
+from tests.report_text import LOCATOR, paragraphs, report_available
+from tracker.models import (
+    Indicator,
+    IndicatorCitation,
+    InstrumentCitation,
+    Jurisdiction,
+    Organization,
+    PolicyInstrument,
+)
+
+pytestmark = pytest.mark.django_db
+
+REPORT = "ilr-full-stack-zh-2025"
+
+# What the report names, by kind, as the tracker's natural keys.  The comment on each
+# group quotes the report's words for it.
+REPORT_INSTRUMENTS = {
+    # 為了到2030年成為人工智慧領域的全球領導者 / 到2030年,中國的目標是...
+    "cn-new-generation-ai-development-plan": "plan",
+    # 一項 82 億美元的人工智慧初創企業基金
+    "cn-national-ai-industry-investment-fund": "investment_fund",
+    # 正在建設的國家積體電路網路,能夠彙集公共和私人資料中心的計算資源
+    "cn-national-integrated-computing-network": "compute_infrastructure",
+    # 計算補貼
+    "cn-sh-compute-vouchers": "subsidy",
+    "cn-gd-shenzhen-compute-vouchers": "subsidy",
+    # 從上海到深圳,地方政府都設立了國家支援的人工智慧實驗室和人工智慧試驗區
+    "cn-shanghai-ai-laboratory": "state_lab",
+    "cn-peng-cheng-laboratory": "state_lab",
+    "cn-ai-pilot-zone-programme": "pilot_zone_programme",
+    "cn-ai-pilot-zone-shanghai": "pilot_zone",
+    "cn-ai-pilot-zone-shenzhen": "pilot_zone",
+    # 2025年4月舉行的中央政治局人工智慧會議上,中國強調"自力更生"
+    "cn-politburo-ai-study-session-2025": "guidance",
+    # 支援開發輝達GPU的國產替代產品,例如華為的昇騰系列
+    "cn-domestic-ai-chip-support": "indigenisation",
+    # 開發輝達 CUDA 軟體的替代品
+    "cn-cuda-alternative-development": "indigenisation",
+    # 支援採用華為的 MindSpore 和百度的 PaddlePaddle
+    "cn-domestic-ai-framework-support": "indigenisation",
+    # 要求它們使用不太先進的本土替代品來替代全球平台
+    "cn-domestic-platform-substitution-pressure": "indigenisation",
+    # 美國主導的對人工智慧晶片以及生產此類晶片所需的半導體製造裝置的出口管制
+    "us-bis-2022-advanced-computing-semiconductor-rule": "export_control",
+    "us-bis-2023-semiconductor-manufacturing-equipment-rule": "export_control",
+    "us-bis-2023-advanced-computing-rule": "export_control",
+    # 德克薩斯州、紐約州和弗吉尼亞州等州以及國防部、商務部和美國國家航空航天局等聯邦機構
+    # 已禁止在政府裝置上使用 DeepSeek
+    "us-tx-deepseek-ban": "ban",
+    "us-ny-deepseek-ban": "ban",
+    "us-va-deepseek-ban": "ban",
+    "us-dod-deepseek-ban": "ban",
+    "us-doc-deepseek-ban": "ban",
+    "us-nasa-deepseek-ban": "ban",
+}
+
+REPORT_INDICATORS = [
+    "cn-2030-ai-industry-target-report",  # 價值1000億美元的產業
+    "cn-2030-ai-added-value-target-report",  # 超過1兆美元的附加值
+    "cn-ai-fund-size-report",  # 82 億美元
+    "cn-tech-private-ai-investment-report",  # 數百億美元私人人工智慧投資
+    "us-stargate-investment-report",  # 星際之門項目投資 1000 億至 5000 億美元
+    "cn-models-trained-on-huawei-hardware-report",  # 在華為硬體上訓練的模型不足十個
+    "cn-data-centre-demand-2030-report",  # 到 2030 年資料中心需求增長三倍
+    "iflytek-ascend-switch-delay-report",  # 導致開發時間延遲了三個月
+    "ai-private-market-value-report",  # 其市值已達7500億美元
+    "us-cn-private-ai-investment-gap-report",  # 私人投資是中國公司的十倍以上
+]
+
+REPORT_ORGANIZATIONS = [
+    "alibaba", "bytedance", "baidu", "huawei", "iflytek", "deepseek", "nvidia", "openai", "meta", "google",
+    "cn-ccp-politburo", "us-department-of-defense", "us-department-of-commerce", "us-nasa",
+]
+
+# 德克薩斯州、紐約州和弗吉尼亞州; 從墨西哥到馬來西亞; 從上海到深圳
+REPORT_JURISDICTIONS = ["CN", "US", "US-TX", "US-NY", "US-VA", "MX", "MY", "CN-SH", "CN-GD-SHENZHEN"]
+
+# Bans, US export controls: what the tracker adds from second sources must cite them.
+SECOND_SOURCE_PAIRS = {
+    "cn-national-ai-industry-investment-fund": "the report's US$8.2 bn fund and the registered CNY 60.06 bn",
+}
+
+
+@pytest.mark.parametrize(("slug", "kind"), REPORT_INSTRUMENTS.items())
+def test_each_measure_the_report_names_is_recorded_and_cites_it(slug, kind):
+    instrument = PolicyInstrument.objects.get(slug=slug)
+    assert instrument.kind == kind
+    assert instrument.title_en and instrument.title_zh, "bilingual title"
+    assert instrument.citations.filter(source__slug=REPORT).exists(), f"{slug} does not cite the report"
+
+
+@pytest.mark.parametrize("slug", REPORT_INDICATORS)
+def test_each_figure_the_report_gives_is_recorded_and_cites_it(slug):
+    indicator = Indicator.objects.get(slug=slug)
+    assert indicator.subject_en and indicator.subject_zh
+    assert indicator.citations.filter(source__slug=REPORT).exists()
+
+
+@pytest.mark.parametrize("slug", REPORT_ORGANIZATIONS)
+def test_each_organization_the_report_names_is_recorded_in_both_languages(slug):
+    organization = Organization.objects.get(slug=slug)
+    assert organization.name_en and organization.name_zh
+
+
+@pytest.mark.parametrize("code", REPORT_JURISDICTIONS)
+def test_each_place_the_report_names_is_recorded(code):
+    place = Jurisdiction.objects.get(code=code)
+    assert place.name_zh
+
+
+def test_every_measure_and_every_claim_has_a_citation():
+    uncited = list(PolicyInstrument.objects.filter(citations__isnull=True).values_list("slug", flat=True))
+    uncited += list(Indicator.objects.filter(citations__isnull=True).values_list("slug", flat=True))
+    assert uncited == []
+
+
+def test_every_kind_specific_measure_has_its_details():
+    kinds = {"investment_fund": "fund", "state_lab": "lab", "pilot_zone": "pilot_zone",
+             "export_control": "export_control", "ban": "ban"}
+    missing = [
+        instrument.slug
+        for instrument in PolicyInstrument.objects.filter(kind__in=kinds).select_related(*kinds.values())
+        if not hasattr(instrument, kinds[instrument.kind])
+    ]
+    assert missing == []
+
+
+def test_fund_and_report_disagreement_keeps_both_citations():
+    fund = PolicyInstrument.objects.get(slug="cn-national-ai-industry-investment-fund")
+    sources = set(fund.citations.values_list("source__slug", flat=True))
+    assert REPORT in sources and len(sources) >= 2, SECOND_SOURCE_PAIRS[fund.slug]
+
+
+@pytest.mark.skipif(not report_available(), reason="the seed report text is not beside the project")
+@pytest.mark.parametrize("model", [InstrumentCitation, IndicatorCitation], ids=["instruments", "indicators"])
+def test_every_quote_from_the_report_stands_in_the_paragraph_its_locator_names(model):
+    text = paragraphs()
+    wrong = []
+    for citation in model.objects.filter(source__slug=REPORT):
+        if not LOCATOR.match(citation.locator):
+            wrong.append(f"{citation}: locator {citation.locator!r} is not 'section S, para N'")
+        elif citation.quote not in text.get(citation.locator, ""):
+            wrong.append(f"{citation}: {citation.quote[:40]!r} is not in {citation.locator}")
+        elif not citation.verbatim or citation.quote_language != "zh-Hant":
+            wrong.append(f"{citation}: a quote from the report is verbatim zh-Hant")
+    assert wrong == []
+
+
+def test_every_paragraph_that_names_a_measure_is_cited_somewhere():
+    """The report's passages on goals, tools, export controls and bans are all used."""
+    if not report_available():
+        pytest.skip("the seed report text is not beside the project")
+    cited = set(InstrumentCitation.objects.filter(source__slug=REPORT).values_list("locator", flat=True))
+    cited |= set(IndicatorCitation.objects.filter(source__slug=REPORT).values_list("locator", flat=True))
+    for locator in ["introduction, para 1", "introduction, para 5", "section 1, para 2", "section 1, para 3",
+                    "section 2, para 2", "section 2, para 3", "section 2, para 6", "section 3, para 5",
+                    "section 3, para 7", "section 3, para 9", "section 3, para 13"]:
+        assert locator in cited, f"{locator} of the report is cited by no record"
