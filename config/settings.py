@@ -160,4 +160,4 @@ TRACKER_REPORT_TEXT = Path(
         BASE_DIR.parent / "shared" / "seed" / "000_f40a2ca21bcd99c6.txt",
     )
 )
-TRACKER_FIXTURE_DIR = BASE_DIR / "fixtures"
+TRACKER_FIXTURE_DIR = Path(os.environ.get("TRACKER_FIXTURE_DIR", BASE_DIR / "fixtures"))

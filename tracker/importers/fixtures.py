@@ -141,6 +141,8 @@ def _load_file(path, using, result):
             ):
                 where = f"{path.name}, record {index}"
                 existed = record.object.pk is not None
+                # Matched by natural key: an update of that row, not a second one.
+                record.object._state.adding = not existed
                 _refuse_missing_required_references(where, record)
                 if not record.deferred_fields:
                     # Validated before saving, so a bad value is reported in the admin's
