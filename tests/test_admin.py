@@ -20,10 +20,10 @@ def analyst_client(client, analyst):
 @pytest.mark.parametrize("model", TRACKER_MODELS, ids=lambda model: model._meta.model_name)
 def test_list_add_and_change_pages_open(analyst_client, model):
     info = model._meta.app_label, model._meta.model_name
-    assert analyst_client.get(reverse("admin:%s_%s_changelist" % info)).status_code == 200
-    assert analyst_client.get(reverse("admin:%s_%s_add" % info)).status_code == 200
+    assert analyst_client.get(reverse("admin:{}_{}_changelist".format(*info))).status_code == 200
+    assert analyst_client.get(reverse("admin:{}_{}_add".format(*info))).status_code == 200
     record = model.objects.first()
-    assert analyst_client.get(reverse("admin:%s_%s_change" % info, args=[record.pk])).status_code == 200
+    assert analyst_client.get(reverse("admin:{}_{}_change".format(*info), args=[record.pk])).status_code == 200
 
 
 @pytest.mark.parametrize("kind", ["investment_fund", "state_lab", "pilot_zone", "export_control", "ban"])

@@ -74,8 +74,15 @@ def test_a_bad_value_is_refused_naming_file_record_and_field_and_nothing_is_kept
     path = write_fixture(
         tmp_path,
         [
-            {"model": "tracker.policyinstrument", "fields": {"slug": existing.slug, "title_en": "Overwritten",
-                                                              "kind": existing.kind, "jurisdiction": ["CN"]}},
+            {
+                "model": "tracker.policyinstrument",
+                "fields": {
+                    "slug": existing.slug,
+                    "title_en": "Overwritten",
+                    "kind": existing.kind,
+                    "jurisdiction": ["CN"],
+                },
+            },
             measure("test-new-fund"),
             {"model": "tracker.fund", "fields": {"instrument": ["test-new-fund"], "amount": "-5", "currency": "CNY"}},
         ],
@@ -94,8 +101,10 @@ def test_a_bad_value_is_refused_naming_file_record_and_field_and_nothing_is_kept
 def test_an_unknown_currency_is_refused_in_the_validation_words(tmp_path):
     path = write_fixture(
         tmp_path,
-        [measure("test-fund-xyz"), {"model": "tracker.fund",
-                                    "fields": {"instrument": ["test-fund-xyz"], "amount": "5", "currency": "XYZ"}}],
+        [
+            measure("test-fund-xyz"),
+            {"model": "tracker.fund", "fields": {"instrument": ["test-fund-xyz"], "amount": "5", "currency": "XYZ"}},
+        ],
     )
     with pytest.raises(FixtureError, match=r"record 2 \(tracker.fund test-fund-xyz\): currency: .*XYZ"):
         load_fixtures([path])
@@ -104,7 +113,9 @@ def test_an_unknown_currency_is_refused_in_the_validation_words(tmp_path):
 
 def test_a_reference_to_a_missing_record_is_named(tmp_path):
     path = write_fixture(tmp_path, [measure("test-nowhere", jurisdiction=["ZZ-NOWHERE"])])
-    with pytest.raises(FixtureError, match=r"record 1 .*jurisdiction: no tracker.jurisdiction has the natural key \['ZZ-NOWHERE'\]"):
+    with pytest.raises(
+        FixtureError, match=r"record 1 .*jurisdiction: no tracker.jurisdiction has the natural key \['ZZ-NOWHERE'\]"
+    ):
         load_fixtures([path])
     assert not PolicyInstrument.objects.filter(slug="test-nowhere").exists()
 

@@ -46,9 +46,21 @@ def wipe_tracker_data():
     Source.objects.update(translation_of=None)
     Indicator.objects.update(instrument=None)
     order = [
-        "indicatorcitation", "instrumentcitation", "fundparticipant", "fund", "lab", "pilotzone",
-        "exportcontrol", "ban", "indicator", "policyinstrument", "source", "organizationalias",
-        "organization", "jurisdiction", "stacklayer",
+        "indicatorcitation",
+        "instrumentcitation",
+        "fundparticipant",
+        "fund",
+        "lab",
+        "pilotzone",
+        "exportcontrol",
+        "ban",
+        "indicator",
+        "policyinstrument",
+        "source",
+        "organizationalias",
+        "organization",
+        "jurisdiction",
+        "stacklayer",
     ]
     assert set(order) == {model._meta.model_name for model in tracker_models()}
     for name in order:

@@ -27,18 +27,26 @@ def dated(**fields):
 def test_in_force_respects_start_end_and_rescission():
     running = dated(effective_from=D(2020, 1, 1))
     ended = dated(effective_from=D(2020, 1, 1), effective_until=D(2021, 12, 31))
-    rescinded = dated(status="rescinded", announced=D(2020, 1, 1), effective_from=D(2020, 1, 1), rescinded=D(2022, 6, 1))
+    rescinded = dated(
+        status="rescinded", announced=D(2020, 1, 1), effective_from=D(2020, 1, 1), rescinded=D(2022, 6, 1)
+    )
     future = dated(effective_from=D(2030, 1, 1))
     undated = dated()
+    announced_only = dated(announced=D(2021, 1, 1))
 
     def in_force(on):
-        return set(PolicyInstrument.objects.filter(pk__in=[i.pk for i in (running, ended, rescinded, future, undated)])
-                   .in_force(on=on).values_list("slug", flat=True))
+        return set(
+            PolicyInstrument.objects.filter(
+                pk__in=[i.pk for i in (running, ended, rescinded, future, undated, announced_only)]
+            )
+            .in_force(on=on)
+            .values_list("slug", flat=True)
+        )
 
     assert in_force(D(2019, 12, 31)) == set()
-    assert in_force(D(2021, 12, 31)) == {running.slug, ended.slug, rescinded.slug}
-    assert in_force(D(2022, 6, 1)) == {running.slug}
-    assert in_force(D(2030, 1, 1)) == {running.slug, future.slug}
+    assert in_force(D(2021, 12, 31)) == {running.slug, ended.slug, rescinded.slug, announced_only.slug}
+    assert in_force(D(2022, 6, 1)) == {running.slug, announced_only.slug}
+    assert in_force(D(2030, 1, 1)) == {running.slug, future.slug, announced_only.slug}
 
 
 def test_the_ai_diffusion_rule_was_in_force_only_until_its_rescission():
@@ -65,8 +73,13 @@ def test_listing_with_related_costs_the_same_queries_for_any_page_size():
     def queries_for(size):
         with CaptureQueriesContext(connection) as captured:
             for instrument in PolicyInstrument.objects.with_related()[:size]:
-                _ = (instrument.jurisdiction.code, instrument.issuing_body, instrument.detail,
-                     [layer.code for layer in instrument.layers.all()], list(instrument.targets.all()))
+                _ = (
+                    instrument.jurisdiction.code,
+                    instrument.issuing_body,
+                    instrument.detail,
+                    [layer.code for layer in instrument.layers.all()],
+                    list(instrument.targets.all()),
+                )
         return len(captured)
 
     assert queries_for(5) == queries_for(40)

@@ -72,8 +72,20 @@ REPORT_INDICATORS = [
 ]
 
 REPORT_ORGANIZATIONS = [
-    "alibaba", "bytedance", "baidu", "huawei", "iflytek", "deepseek", "nvidia", "openai", "meta", "google",
-    "cn-ccp-politburo", "us-department-of-defense", "us-department-of-commerce", "us-nasa",
+    "alibaba",
+    "bytedance",
+    "baidu",
+    "huawei",
+    "iflytek",
+    "deepseek",
+    "nvidia",
+    "openai",
+    "meta",
+    "google",
+    "cn-ccp-politburo",
+    "us-department-of-defense",
+    "us-department-of-commerce",
+    "us-nasa",
 ]
 
 # 德克薩斯州、紐約州和弗吉尼亞州; 從墨西哥到馬來西亞; 從上海到深圳
@@ -119,8 +131,13 @@ def test_every_measure_and_every_claim_has_a_citation():
 
 
 def test_every_kind_specific_measure_has_its_details():
-    kinds = {"investment_fund": "fund", "state_lab": "lab", "pilot_zone": "pilot_zone",
-             "export_control": "export_control", "ban": "ban"}
+    kinds = {
+        "investment_fund": "fund",
+        "state_lab": "lab",
+        "pilot_zone": "pilot_zone",
+        "export_control": "export_control",
+        "ban": "ban",
+    }
     missing = [
         instrument.slug
         for instrument in PolicyInstrument.objects.filter(kind__in=kinds).select_related(*kinds.values())
@@ -156,7 +173,17 @@ def test_every_paragraph_that_names_a_measure_is_cited_somewhere():
         pytest.skip("the seed report text is not beside the project")
     cited = set(InstrumentCitation.objects.filter(source__slug=REPORT).values_list("locator", flat=True))
     cited |= set(IndicatorCitation.objects.filter(source__slug=REPORT).values_list("locator", flat=True))
-    for locator in ["introduction, para 1", "introduction, para 5", "section 1, para 2", "section 1, para 3",
-                    "section 2, para 2", "section 2, para 3", "section 2, para 6", "section 3, para 5",
-                    "section 3, para 7", "section 3, para 9", "section 3, para 13"]:
+    for locator in [
+        "introduction, para 1",
+        "introduction, para 5",
+        "section 1, para 2",
+        "section 1, para 3",
+        "section 2, para 2",
+        "section 2, para 3",
+        "section 2, para 6",
+        "section 3, para 5",
+        "section 3, para 7",
+        "section 3, para 9",
+        "section 3, para 13",
+    ]:
         assert locator in cited, f"{locator} of the report is cited by no record"

@@ -12,7 +12,11 @@ def settings_value(expression, **env):
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
     result = subprocess.run(
         [sys.executable, "-c", f"import config.settings as s; print({expression})"],
-        cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, check=False,
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        check=False,
     )
     return result
 
@@ -33,7 +37,8 @@ def test_postgres_keeps_connections_and_checks_their_health():
     out = settings_value(
         "(s.DATABASES['default']['ENGINE'], s.DATABASES['default']['CONN_MAX_AGE'], "
         "s.DATABASES['default']['CONN_HEALTH_CHECKS'])",
-        DJANGO_SECRET_KEY="k", DATABASE_URL="postgres://tracker:pw@db:5432/tracker",
+        DJANGO_SECRET_KEY="k",
+        DATABASE_URL="postgres://tracker:pw@db:5432/tracker",
     ).stdout
     assert out.strip() == "('django.db.backends.postgresql', 600, True)"
 

@@ -4,6 +4,7 @@ import datetime
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 
 
 class PolicyInstrumentQuerySet(models.QuerySet):
@@ -13,12 +14,14 @@ class PolicyInstrumentQuerySet(models.QuerySet):
     def in_force(self, on=None):
         """Measures in effect on a day: started on or before it, not ended or rescinded by it.
 
-        A date known only to the month or year is stored as the period's first day, so a
-        measure effective "2019-08" counts as in force from 1 August 2019.
+        A measure whose effective date is unknown counts from its announcement (a plan
+        takes effect when it is issued); one with neither date is never listed, since
+        nothing says it had begun.  A date known only to the month or year is stored as
+        the period's first day, so a measure effective "2019-08" counts from 1 August 2019.
         """
         on = on or datetime.date.today()
-        return self.filter(
-            Q(effective_from__lte=on),
+        return self.alias(starts=Coalesce("effective_from", "announced")).filter(
+            Q(starts__lte=on),
             Q(effective_until__isnull=True) | Q(effective_until__gte=on),
             Q(rescinded__isnull=True) | Q(rescinded__gt=on),
         )

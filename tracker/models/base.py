@@ -11,6 +11,13 @@ from django.utils import timezone
 from tracker.choices import DatePrecision
 
 
+def now():
+    """The current time to the millisecond: what a JSON dump keeps, so a dumped record
+    reloads to the very same timestamps."""
+    moment = timezone.now()
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
 class TimeStampedModel(models.Model):
     """Adds ``created`` and ``updated`` to a record.
 
@@ -19,14 +26,14 @@ class TimeStampedModel(models.Model):
     and ``tracker.signals`` keeps ``created`` when a fixture reloads an existing row.
     """
 
-    created = models.DateTimeField(default=timezone.now, editable=False, help_text="When the record was first stored.")
-    updated = models.DateTimeField(default=timezone.now, editable=False, help_text="When the record was last changed.")
+    created = models.DateTimeField(default=now, editable=False, help_text="When the record was first stored.")
+    updated = models.DateTimeField(default=now, editable=False, help_text="When the record was last changed.")
 
     class Meta:
         abstract = True
 
     def save(self, *args, **kwargs):
-        self.updated = timezone.now()
+        self.updated = now()
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
             kwargs["update_fields"] = {*update_fields, "updated"}
