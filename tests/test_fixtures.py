@@ -22,16 +22,33 @@ def test_every_model_has_fixture_data():
     assert empty == []
 
 
-def test_loading_again_matches_every_record_and_creates_none():
+def test_loading_again_creates_nothing_and_keeps_what_is_there():
     before = tracker_counts()
-    first_created = dict(PolicyInstrument.objects.values_list("slug", "created"))
 
     result = load_fixtures()
 
     assert sum(result.created.values()) == 0
-    assert result.total == sum(result.updated.values()) > 0
+    assert result.total == sum(result.kept.values()) > 0
     assert tracker_counts() == before
-    assert dict(PolicyInstrument.objects.values_list("slug", "created")) == first_created
+
+
+def test_an_analysts_edit_survives_a_reload_unless_the_files_are_asked_to_win():
+    instrument = PolicyInstrument.objects.get(slug="us-tx-deepseek-ban")
+    seeded_title, seeded_created = instrument.title_en, instrument.created
+    instrument.title_en = "Texas bans DeepSeek (edited by an analyst)"
+    instrument.save()
+
+    load_fixtures()
+    instrument.refresh_from_db()
+    assert instrument.title_en == "Texas bans DeepSeek (edited by an analyst)"
+
+    before = tracker_counts()
+    result = load_fixtures(update_existing=True)
+    instrument.refresh_from_db()
+    assert instrument.title_en == seeded_title
+    assert instrument.created == seeded_created
+    assert result.total == sum(result.updated.values())
+    assert tracker_counts() == before
 
 
 def test_djangos_own_loaddata_reads_the_fixtures_without_duplicating():
@@ -88,7 +105,7 @@ def test_a_bad_value_is_refused_naming_file_record_and_field_and_nothing_is_kept
         ],
     )
     with pytest.raises(FixtureError) as refused:
-        load_fixtures([path])
+        load_fixtures([path], update_existing=True)
     message = str(refused.value)
     assert "bad.json, record 3" in message
     assert "tracker.fund test-new-fund" in message

@@ -28,20 +28,22 @@ class LoadResult:
     files: list = field(default_factory=list)
     created: Counter = field(default_factory=Counter)
     updated: Counter = field(default_factory=Counter)
+    kept: Counter = field(default_factory=Counter)
 
     @property
     def total(self):
-        return sum(self.created.values()) + sum(self.updated.values())
+        return sum(self.created.values()) + sum(self.updated.values()) + sum(self.kept.values())
 
     def summary(self):
-        models = sorted(set(self.created) | set(self.updated))
+        models = sorted(set(self.created) | set(self.updated) | set(self.kept))
         lines = [
-            f"{label}: {self.created[label]} created, {self.updated[label]} matched by natural key and updated"
+            f"{label}: {self.created[label]} created, {self.updated[label]} updated, "
+            f"{self.kept[label]} already in the database and kept as they are"
             for label in models
         ]
         lines.append(
-            f"{self.total} records from {len(self.files)} files: "
-            f"{sum(self.created.values())} created, {sum(self.updated.values())} updated."
+            f"{self.total} records from {len(self.files)} files: {sum(self.created.values())} created, "
+            f"{sum(self.updated.values())} updated, {sum(self.kept.values())} kept."
         )
         return "\n".join(lines)
 
@@ -73,19 +75,22 @@ def format_validation_error(error):
     return " ".join(error.messages)
 
 
-def load_fixtures(paths=None, using=DEFAULT_DB_ALIAS):
+def load_fixtures(paths=None, using=DEFAULT_DB_ALIAS, update_existing=False):
     """Load ``paths`` (default: every file in ``fixtures/``) in one transaction.
 
-    Records are matched on their natural keys, so loading twice updates rather than
-    duplicates.  Raises ``FixtureError`` naming the file, record and field of the
-    first problem; the database is then left exactly as it was.
+    Records are matched on their natural keys, so loading twice never duplicates.  A
+    record already in the database is kept as it is, since analysts may have edited it
+    since it was seeded, unless ``update_existing`` asks for the files to win.
+
+    Raises ``FixtureError`` naming the file, record and field of the first problem; the
+    database is then left exactly as it was.
     """
     paths = [Path(path) for path in (paths or fixture_paths())]
     result = LoadResult(files=[str(path) for path in paths])
     loaded = []
     with transaction.atomic(using=using):
         for path in paths:
-            loaded.extend(_load_file(path, using, result))
+            loaded.extend(_load_file(path, using, result, update_existing))
         for where, record in loaded:
             if record.deferred_fields:
                 for model_field, key in record.deferred_fields.items():
@@ -131,7 +136,7 @@ def _refuse_missing_required_references(where, record):
             )
 
 
-def _load_file(path, using, result):
+def _load_file(path, using, result, update_existing):
     records = []
     index = 0
     try:
@@ -141,6 +146,9 @@ def _load_file(path, using, result):
             ):
                 where = f"{path.name}, record {index}"
                 existed = record.object.pk is not None
+                if existed and not update_existing:
+                    result.kept[record.object._meta.label_lower] += 1
+                    continue
                 # Matched by natural key: an update of that row, not a second one.
                 record.object._state.adding = not existed
                 _refuse_missing_required_references(where, record)

@@ -9,10 +9,16 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("paths", nargs="*", help="Fixture files; all of fixtures/ when none are given.")
         parser.add_argument("--database", default="default")
+        parser.add_argument(
+            "--update-existing",
+            action="store_true",
+            help="Overwrite records already in the database with the files' values. Without it, "
+            "existing records are kept as they are and only missing ones are created.",
+        )
 
-    def handle(self, *args, paths, database, **options):
+    def handle(self, *args, paths, database, update_existing, **options):
         try:
-            result = load_fixtures(paths or None, using=database)
+            result = load_fixtures(paths or None, using=database, update_existing=update_existing)
         except FixtureError as error:
             raise CommandError(f"Nothing was loaded. {error}") from error
         self.stdout.write(result.summary())
