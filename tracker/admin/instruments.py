@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 
 from tracker.admin.base import CitationInline, TrackerAdmin
@@ -72,7 +73,6 @@ class PolicyInstrumentAdmin(TrackerAdmin):
     list_filter = ("kind", "status", "layers", "jurisdiction")
     search_fields = ("slug", "title_en", "title_zh", "summary_en", "document_number", "issuing_body__name_en")
     autocomplete_fields = ("jurisdiction", "issuing_body", "affected_jurisdictions", "targets", "part_of", "amends")
-    filter_horizontal = ("layers",)
     prepopulated_fields = {"slug": ("title_en",)}
     list_select_related = ("jurisdiction", "issuing_body")
     date_hierarchy = "effective_from"
@@ -98,6 +98,12 @@ class PolicyInstrumentAdmin(TrackerAdmin):
         ),
         ("Record", {"fields": ("created", "updated"), "classes": ("collapse",)}),
     )
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "layers":
+            # Nine layers: tick boxes read better than a two-pane selector.
+            kwargs["widget"] = forms.CheckboxSelectMultiple
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def get_inlines(self, request, obj):
         """Only the detail that fits the measure's kind, then its citations."""
