@@ -13,7 +13,7 @@ def settings_value(expression, **env):
     result = subprocess.run(
         [sys.executable, "-c", f"import config.settings as s; print({expression})"],
         cwd=ROOT,
-        env={**clean, **env},
+        env={"DJANGO_SECRET_KEY_FILE": "/nonexistent/secret_key", **clean, **env},
         capture_output=True,
         text=True,
         check=False,
@@ -26,6 +26,12 @@ def test_debug_is_off_and_a_secret_key_is_required_by_default():
     assert refused.returncode != 0
     assert "DJANGO_SECRET_KEY must be set" in refused.stderr
     assert settings_value("s.DEBUG", DJANGO_SECRET_KEY="x" * 50).stdout.strip() == "False"
+
+
+def test_the_key_can_come_from_a_file(tmp_path):
+    key_file = tmp_path / "secret_key"
+    key_file.write_text("k" * 50 + "\n")
+    assert settings_value("s.SECRET_KEY", DJANGO_SECRET_KEY_FILE=str(key_file)).stdout.strip() == "k" * 50
 
 
 def test_sqlite_is_the_embedded_default():
