@@ -369,3 +369,11 @@ def test_the_same_passage_cannot_be_cited_twice_but_two_sources_can_disagree():
     with pytest.raises(IntegrityError), transaction.atomic():
         again.save()
     assert instrument.citations.count() == 2
+
+
+def test_a_measure_with_ban_details_cannot_become_a_plan():
+    ban = PolicyInstrument.objects.get(slug="us-tx-deepseek-ban")
+    ban.kind = "plan"
+    with pytest.raises(ValidationError) as refused:
+        ban.full_clean()
+    assert "has ban details, which a plan or strategy cannot have" in refused.value.message_dict["kind"][0]

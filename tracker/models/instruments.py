@@ -182,6 +182,13 @@ class PolicyInstrument(SlugKeyedModel):
         errors = {}
         for name in LIFECYCLE_DATES:
             errors.update(validate_partial_date(self, name))
+        detail = self.detail if self.pk else None
+        if detail is not None and self.kind not in detail.instrument_kinds:
+            errors["kind"] = (
+                f"This measure has {detail._meta.verbose_name} details, which a "
+                f"{InstrumentKind(self.kind).label if self.kind in InstrumentKind.values else self.kind!r} "
+                "cannot have: remove them before changing its kind."
+            )
         if self.part_of_id is not None:
             seen = {self.pk}
             ancestor = self.part_of
