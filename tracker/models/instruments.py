@@ -184,10 +184,10 @@ class PolicyInstrument(SlugKeyedModel):
             errors.update(validate_partial_date(self, name))
         detail = self.detail if self.pk else None
         if detail is not None and self.kind not in detail.instrument_kinds:
+            kind = InstrumentKind(self.kind).label if self.kind in InstrumentKind.values else repr(self.kind)
             errors["kind"] = (
-                f"This measure has {detail._meta.verbose_name} details, which a "
-                f"{InstrumentKind(self.kind).label if self.kind in InstrumentKind.values else self.kind!r} "
-                "cannot have: remove them before changing its kind."
+                f"This measure has {detail._meta.verbose_name} details, which a {kind} cannot have: "
+                "remove them before changing its kind."
             )
         if self.part_of_id is not None:
             seen = {self.pk}
