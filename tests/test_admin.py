@@ -36,9 +36,8 @@ def test_a_measure_shows_the_details_of_its_kind(analyst_client, kind):
     assert len(inline_prefixes) == 2
 
 
-def test_an_invalid_edit_is_refused_with_the_fields_message_and_nothing_changes(analyst_client):
-    instrument = PolicyInstrument.objects.get(slug="us-tx-deepseek-ban")
-    url = reverse("admin:tracker_policyinstrument_change", args=[instrument.pk])
+def change_form_data(analyst_client, url):
+    """The change form's current values, as the browser would post them back."""
     page = analyst_client.get(url)
     form = page.context["adminform"].form
     data = {name: form[name].value() for name in form.fields}
@@ -53,6 +52,13 @@ def test_an_invalid_edit_is_refused_with_the_fields_message_and_nothing_changes(
             for name in inline_form.fields:
                 value = inline_form[name].value()
                 data[f"{formset.formset.prefix}-{index}-{name}"] = "" if value is None else value
+    return data
+
+
+def test_an_invalid_edit_is_refused_with_the_fields_message_and_nothing_changes(analyst_client):
+    instrument = PolicyInstrument.objects.get(slug="us-tx-deepseek-ban")
+    url = reverse("admin:tracker_policyinstrument_change", args=[instrument.pk])
+    data = change_form_data(analyst_client, url)
     data.update(effective_until="2000-01-01", effective_until_precision="day", title_en="Changed title")
 
     refused = analyst_client.post(url, data)
@@ -61,3 +67,16 @@ def test_an_invalid_edit_is_refused_with_the_fields_message_and_nothing_changes(
     assert "cannot stop having effect before it takes effect" in refused.content.decode()
     instrument.refresh_from_db()
     assert instrument.title_en != "Changed title"
+
+
+def test_a_measure_cannot_be_made_to_amend_itself(analyst_client):
+    instrument = PolicyInstrument.objects.get(slug="us-bis-2023-advanced-computing-rule")
+    url = reverse("admin:tracker_policyinstrument_change", args=[instrument.pk])
+    data = change_form_data(analyst_client, url)
+    data["amends"] = [*data["amends"], str(instrument.pk)]
+
+    refused = analyst_client.post(url, data)
+
+    assert refused.status_code == 200
+    assert "A measure cannot amend itself." in refused.content.decode()
+    assert not instrument.amends.filter(pk=instrument.pk).exists()

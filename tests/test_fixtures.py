@@ -179,3 +179,12 @@ def test_stack_layers_are_defined_as_in_the_typology():
     from tracker.models import StackLayer
 
     assert dict(StackLayer.objects.values_list("code", "definition")) == DEFINITIONS[StackLayerCode]
+
+
+def test_a_measure_amending_itself_is_refused(tmp_path):
+    path = write_fixture(tmp_path, [measure("test-self-amending", kind="plan", amends=[["test-self-amending"]])])
+    with pytest.raises(
+        FixtureError, match=r"record 1 \(tracker.policyinstrument test-self-amending\): amends: .*amend itself"
+    ):
+        load_fixtures([path])
+    assert not PolicyInstrument.objects.filter(slug="test-self-amending").exists()

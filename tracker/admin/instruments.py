@@ -59,8 +59,20 @@ DETAIL_INLINES = {
 }
 
 
+class PolicyInstrumentForm(forms.ModelForm):
+    def clean(self):
+        cleaned = super().clean()
+        if "amends" in cleaned:
+            try:
+                self.instance.validate_relations(amends=cleaned["amends"])
+            except forms.ValidationError as error:
+                self.add_error(None, error)
+        return cleaned
+
+
 @admin.register(PolicyInstrument)
 class PolicyInstrumentAdmin(TrackerAdmin):
+    form = PolicyInstrumentForm
     list_display = (
         "title_en",
         "kind",

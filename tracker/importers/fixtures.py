@@ -98,6 +98,14 @@ def load_fixtures(paths=None, using=DEFAULT_DB_ALIAS, update_existing=False):
                         raise FixtureError(_missing_reference(where, record, model_field, key))
                 record.save_deferred_fields(using=using)
                 _validate(where, record)
+        for where, record in loaded:
+            instance = record.object
+            names = getattr(type(instance), "validated_relations", ())
+            if names:
+                try:
+                    instance.validate_relations(**{name: getattr(instance, name).all() for name in names})
+                except ValidationError as error:
+                    raise FixtureError(f"{where} ({describe(instance)}): {format_validation_error(error)}") from error
     return result
 
 

@@ -237,7 +237,9 @@ class ExportControl(InstrumentDetail):
     instrument_kinds = (InstrumentKind.EXPORT_CONTROL, InstrumentKind.ENTITY_LISTING)
 
     instrument = instrument_link("export_control")
-    legal_form = models.CharField(max_length=24, choices=ExportControlForm.choices)
+    legal_form = models.CharField(
+        max_length=24, choices=ExportControlForm.choices, blank=True, help_text="Leave empty when it is not known."
+    )
     legal_citation = models.CharField(
         max_length=200, blank=True, help_text="Where it is published: 87 FR 62186; a filing, if unpublished."
     )
@@ -247,7 +249,7 @@ class ExportControl(InstrumentDetail):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=Q(legal_form__in=ExportControlForm.values),
+                condition=Q(legal_form="") | Q(legal_form__in=ExportControlForm.values),
                 name="export_control_form_known",
                 violation_error_message="Unknown legal form of export control.",
             )

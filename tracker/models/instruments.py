@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 
@@ -199,6 +200,17 @@ class PolicyInstrument(SlugKeyedModel):
                 seen.add(ancestor.pk)
                 ancestor = ancestor.part_of
         raise_if(errors)
+
+    validated_relations = ("amends",)
+
+    def validate_relations(self, *, amends):
+        """Rules on many-to-many links, which ``clean()`` cannot see before they are saved.
+
+        Called with the proposed links by the admin's form and with the saved ones by the
+        fixture loader.
+        """
+        if self.pk is not None and any(other.pk == self.pk for other in amends):
+            raise ValidationError({"amends": "A measure cannot amend itself."})
 
     @property
     def kind_definition(self):
