@@ -67,6 +67,9 @@ def test_one_query_lists_search_results_of_every_kind():
 def test_all_kinds_come_back_from_one_list():
     kinds = set(PolicyInstrument.objects.values_list("kind", flat=True))
     assert {"plan", "investment_fund", "state_lab", "pilot_zone", "export_control", "ban", "subsidy"} <= kinds
+    bans_in_force = PolicyInstrument.objects.of_kind("ban").in_force(on=D(2025, 3, 1))
+    assert "us-va-deepseek-ban" in set(bans_in_force.values_list("slug", flat=True))
+    assert set(bans_in_force.values_list("kind", flat=True)) == {"ban"}
 
 
 def test_listing_with_related_costs_the_same_queries_for_any_page_size():

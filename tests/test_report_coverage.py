@@ -187,3 +187,17 @@ def test_every_paragraph_that_names_a_measure_is_cited_somewhere():
         "section 3, para 13",
     ]:
         assert locator in cited, f"{locator} of the report is cited by no record"
+
+
+@pytest.mark.parametrize(
+    ("model", "key", "parent"),
+    [
+        (Organization, "us-bis", "us-department-of-commerce"),
+        (Organization, "us-disa", "us-department-of-defense"),
+        (Jurisdiction, "US-TX", "US"),
+        (Jurisdiction, "CN-SH", "CN"),
+    ],
+)
+def test_hierarchies_the_brief_names(model, key, parent):
+    record = model.objects.get_by_natural_key(key)
+    assert record.parent.natural_key() == (parent,)

@@ -153,17 +153,39 @@ class StackLayerAdmin(TrackerAdmin):
     search_fields = ("code", "name_en", "name_zh")
 
 
-for model in (Lab, PilotZone, ExportControl, Ban):
-    admin.site.register(
-        model,
-        type(
-            f"{model.__name__}Admin",
-            (TrackerAdmin,),
-            {
-                "list_display": ("instrument",),
-                "search_fields": ("instrument__title_en", "instrument__slug"),
-                "autocomplete_fields": ("instrument",),
-                "list_select_related": ("instrument",),
-            },
-        ),
-    )
+class DetailAdmin(TrackerAdmin):
+    """A kind's details listed on their own; they are edited on their measure's page too."""
+
+    search_fields = ("instrument__title_en", "instrument__title_zh", "instrument__slug")
+    autocomplete_fields = ("instrument",)
+    list_select_related = ("instrument",)
+
+
+@admin.register(Lab)
+class LabAdmin(DetailAdmin):
+    list_display = ("instrument", "host_city", "founded")
+    list_select_related = ("instrument", "host_city")
+    autocomplete_fields = ("instrument", "organization", "host_city", "sponsors")
+
+
+@admin.register(PilotZone)
+class PilotZoneAdmin(DetailAdmin):
+    list_display = ("instrument", "city", "designated", "programme")
+    list_select_related = ("instrument", "city", "instrument__part_of")
+    autocomplete_fields = ("instrument", "city")
+
+    @admin.display(description="programme", ordering="instrument__part_of__title_en")
+    def programme(self, obj):
+        return obj.instrument.part_of
+
+
+@admin.register(ExportControl)
+class ExportControlAdmin(DetailAdmin):
+    list_display = ("instrument", "legal_form", "legal_citation", "published_on")
+    list_filter = ("legal_form",)
+
+
+@admin.register(Ban)
+class BanAdmin(DetailAdmin):
+    list_display = ("instrument", "banned_product", "scope", "legal_form")
+    list_filter = ("scope", "legal_form")

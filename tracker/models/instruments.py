@@ -2,7 +2,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 
-from tracker.choices import DEFINITIONS, InstrumentKind, InstrumentStatus, StackLayerCode
+from tracker.choices import InstrumentKind, InstrumentStatus, StackLayerCode
 from tracker.models.base import (
     SlugKeyedModel,
     SlugManager,
@@ -211,10 +211,6 @@ class PolicyInstrument(SlugKeyedModel):
         """
         if self.pk is not None and any(other.pk == self.pk for other in amends):
             raise ValidationError({"amends": "A measure cannot amend itself."})
-
-    @property
-    def kind_definition(self):
-        return DEFINITIONS[InstrumentKind].get(self.kind, "")
 
     def date_display(self, name):
         return format_partial_date(getattr(self, name), getattr(self, f"{name}_precision"))
