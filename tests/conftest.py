@@ -1,3 +1,5 @@
+import io
+
 import pytest
 from django.core.management import call_command
 
@@ -13,7 +15,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 @pytest.fixture
 def analyst(db):
-    call_command("ensure_analyst", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("ensure_analyst", stdout=io.StringIO())
     from django.contrib.auth import get_user_model
 
     return get_user_model().objects.get(username="analyst")

@@ -49,13 +49,11 @@ class BanInline(DetailInline):
     model = Ban
 
 
+# Which detail a measure's page shows, from the kinds each detail model accepts.
 DETAIL_INLINES = {
-    "investment_fund": FundInline,
-    "state_lab": LabInline,
-    "pilot_zone": PilotZoneInline,
-    "export_control": ExportControlInline,
-    "entity_listing": ExportControlInline,
-    "ban": BanInline,
+    kind: inline
+    for inline in (FundInline, LabInline, PilotZoneInline, ExportControlInline, BanInline)
+    for kind in inline.model.instrument_kinds
 }
 
 

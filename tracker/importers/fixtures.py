@@ -99,21 +99,22 @@ def load_fixtures(paths=None, using=DEFAULT_DB_ALIAS, update_existing=False):
                 record.save_deferred_fields(using=using)
                 _validate(where, record)
         for where, record in loaded:
-            instance = record.object
-            names = getattr(type(instance), "validated_relations", ())
+            names = getattr(type(record.object), "validated_relations", ())
             if names:
-                try:
-                    instance.validate_relations(**{name: getattr(instance, name).all() for name in names})
-                except ValidationError as error:
-                    raise FixtureError(f"{where} ({describe(instance)}): {format_validation_error(error)}") from error
+                _validate(where, record, relations=names)
     return result
 
 
-def _validate(where, record):
+def _validate(where, record, relations=()):
+    """Run the model's own validation: its fields, or (after saving) its many-to-many links."""
+    instance = record.object
     try:
-        record.object.full_clean()
+        if relations:
+            instance.validate_relations(**{name: getattr(instance, name).all() for name in relations})
+        else:
+            instance.full_clean()
     except ValidationError as error:
-        raise FixtureError(f"{where} ({describe(record.object)}): {format_validation_error(error)}") from error
+        raise FixtureError(f"{where} ({describe(instance)}): {format_validation_error(error)}") from error
 
 
 def _exists(model, key, using, many):
@@ -166,8 +167,8 @@ def _load_file(path, using, result, update_existing):
                     # are resolved.
                     _validate(where, record)
                 try:
-                    # A savepoint per record, so that a database error is reported for
-                    # its record (PostgreSQL refuses every later query in a failed transaction).
+                    # A savepoint per record: after a database error PostgreSQL refuses
+                    # every query of the failed transaction, and naming the record may query.
                     with transaction.atomic(using=using):
                         record.save(using=using)
                 except DatabaseError as error:

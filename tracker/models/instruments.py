@@ -217,10 +217,12 @@ class PolicyInstrument(SlugKeyedModel):
 
     @property
     def detail(self):
-        """The kind-specific detail record, or None."""
-        for accessor in ("fund", "lab", "pilot_zone", "export_control", "ban"):
+        """The kind-specific detail record, or None: whichever one-to-one detail links here."""
+        for relation in self._meta.related_objects:
+            if not relation.one_to_one:
+                continue
             try:
-                return getattr(self, accessor)
+                return getattr(self, relation.get_accessor_name())
             except models.ObjectDoesNotExist:
                 continue
         return None
