@@ -1,7 +1,6 @@
-import io
-
 import pytest
-from django.core.management import call_command
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 
 from tracker.importers.fixtures import load_fixtures
 
@@ -13,9 +12,29 @@ def django_db_setup(django_db_setup, django_db_blocker):
         load_fixtures()
 
 
+def login(username, *groups):
+    """A staff login in the named role groups (created by the roles migration)."""
+    user = get_user_model().objects.create_user(username=username, password=f"{username}-test-password", is_staff=True)
+    user.groups.set(Group.objects.filter(name__in=groups))
+    assert user.groups.count() == len(groups), f"missing role group among {groups}"
+    return user
+
+
 @pytest.fixture
 def analyst(db):
-    call_command("ensure_analyst", stdout=io.StringIO())
-    from django.contrib.auth import get_user_model
+    return login("analyst", "analyst")
 
-    return get_user_model().objects.get(username="analyst")
+
+@pytest.fixture
+def second_analyst(db):
+    return login("second-analyst", "analyst")
+
+
+@pytest.fixture
+def reviewer(db):
+    return login("reviewer", "reviewer")
+
+
+@pytest.fixture
+def second_reviewer(db):
+    return login("second-reviewer", "reviewer")

@@ -186,3 +186,27 @@ DEFINITIONS = {
         "unverified": "No source could be found that supports it.",
     },
 }
+
+
+class EditorialState(models.TextChoices):
+    """Where a record stands in review; separate from a measure's legal ``status``."""
+
+    DRAFT = "draft", "draft"
+    IN_REVIEW = "in_review", "in review"
+    PUBLISHED = "published", "published"
+
+
+class ChangeVia(models.TextChoices):
+    ADMIN = "admin", "admin"
+    API = "api", "API"
+    FIXTURES = "fixtures", "fixture files"
+    COMMAND = "command", "command or shell"
+    MIGRATION = "migration", "migration"
+
+
+class ChangeKind(models.TextChoices):
+    EDIT = "edit", "edit"
+    DELETE = "delete", "deletion"
+    RESTORE = "restore", "restore of an earlier version"
+    UNDELETE = "undelete", "undo of a deletion"
+    REVIEW = "review", "review step"

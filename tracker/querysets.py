@@ -1,13 +1,27 @@
 """Read vocabulary of the tracker: the questions analysts ask of measures."""
 
 import datetime
+from functools import reduce
+from operator import or_
 
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Coalesce
+from django.utils.text import smart_split, unescape_string_literal
 
 
-class PolicyInstrumentQuerySet(models.QuerySet):
+class ReviewedQuerySet(models.QuerySet):
+    """Reads shared by every reviewed record."""
+
+    def published(self):
+        """Records readers may see: published at least once (a revision in review keeps them visible)."""
+        return self.filter(published_version__isnull=False)
+
+    def awaiting_review(self):
+        return self.filter(editorial_state="in_review")
+
+
+class PolicyInstrumentQuerySet(ReviewedQuerySet):
     def of_kind(self, *kinds):
         return self.filter(kind__in=kinds)
 
@@ -26,25 +40,49 @@ class PolicyInstrumentQuerySet(models.QuerySet):
             Q(rescinded__isnull=True) | Q(rescinded__gt=on),
         )
 
+    # Where ``search`` looks: the measure's own text, and the names of the bodies that
+    # issued it or that it targets, in English, Chinese, abbreviations and aliases.
+    SEARCH_FIELDS = (
+        "slug",
+        "title_en",
+        "title_zh",
+        "summary_en",
+        "summary_zh",
+        "document_number",
+        "issuing_body__name_en",
+        "issuing_body__name_zh",
+        "issuing_body__abbreviation",
+        "issuing_body__aliases__name",
+        "targets__name_en",
+        "targets__name_zh",
+        "targets__abbreviation",
+        "targets__aliases__name",
+    )
+
     def search(self, text):
-        """Case-insensitive match on titles, summaries, document numbers and the issuer's names."""
-        text = (text or "").strip()
-        if not text:
-            return self
-        return self.filter(
-            Q(title_en__icontains=text)
-            | Q(title_zh__icontains=text)
-            | Q(summary_en__icontains=text)
-            | Q(summary_zh__icontains=text)
-            | Q(document_number__icontains=text)
-            | Q(slug__icontains=text)
-            | Q(issuing_body__name_en__icontains=text)
-            | Q(issuing_body__abbreviation__iexact=text)
-            | Q(targets__name_en__icontains=text)
-        ).distinct()
+        """Measures matching every word of ``text`` in any of ``SEARCH_FIELDS``, case-insensitively.
+
+        The one search of the tracker: the admin's search box and the API call it.  Each
+        word narrows the result (as in Django's admin); a word in quotes is kept whole.
+        """
+        words = smart_split((text or "").strip())
+        matches = Q()
+        for word in words:
+            word = unescape_string_literal(word) if word[:1] in {'"', "'"} and word[-1:] == word[:1] else word
+            if not word:
+                continue
+            matches &= Q(
+                pk__in=self.model._base_manager.filter(
+                    reduce(or_, (Q(**{f"{name}__icontains": word}) for name in self.SEARCH_FIELDS))
+                ).values("pk")
+            )
+        return self.filter(matches) if matches else self
 
     def with_related(self):
         """What a list of measures shows, fetched in a fixed number of queries."""
-        return self.select_related(
-            "jurisdiction", "issuing_body", "part_of", "fund", "lab", "pilot_zone", "export_control", "ban"
-        ).prefetch_related("layers", "targets", "affected_jurisdictions")
+        from tracker.models.details import DETAIL_MODELS
+
+        details = [model.accessor_name() for model in dict.fromkeys(DETAIL_MODELS.values())]
+        return self.select_related("jurisdiction", "issuing_body", "part_of", *details).prefetch_related(
+            "layers", "targets", "affected_jurisdictions"
+        )

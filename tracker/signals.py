@@ -1,19 +1,18 @@
-"""Keeps a record's ``created`` time when a fixture reloads it.
+"""Stamps every history row with the change set it was written in, and who made it."""
 
-Fixture loading saves rows raw, with every field taken from the file; a row that
-already exists would otherwise get a new ``created`` each time the fixtures load.
-"""
-
-from django.db.models.signals import pre_save
 from django.dispatch import receiver
+from simple_history.signals import pre_create_historical_record
 
-from tracker.models.base import TimeStampedModel
+from tracker.services.context import current_changeset
 
 
-@receiver(pre_save)
-def keep_created_on_raw_save(sender, instance, raw, **kwargs):
-    if not raw or not isinstance(instance, TimeStampedModel) or instance.pk is None:
+@receiver(pre_create_historical_record)
+def stamp_history_row(sender, history_instance, **kwargs):
+    open_set = current_changeset()
+    if open_set is None:
         return
-    created = sender._base_manager.filter(pk=instance.pk).values_list("created", flat=True).first()
-    if created is not None:
-        instance.created = created
+    history_instance.changeset = open_set.record
+    if open_set.actor.user_id:
+        history_instance.history_user_id = open_set.actor.user_id
+    if open_set.record.message and not history_instance.history_change_reason:
+        history_instance.history_change_reason = open_set.record.message

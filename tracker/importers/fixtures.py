@@ -1,11 +1,11 @@
 """Loads the fixture files into the database, all or nothing, and validates every record.
 
 Django's ``loaddata`` reads the same files, but it saves rows raw: it never runs the
-models' ``clean()`` and reports a failure without saying which record of which file
-caused it.  This loader keeps the file format and Django's deserializer, and adds what
-the tracker needs: one transaction for all files, every record checked by the same
-model validation the admin uses, and errors that name the file, the record and the
-field.
+models' ``clean()``, records no history and reports a failure without saying which
+record of which file caused it.  This loader keeps the file format and Django's
+deserializer for parsing and natural keys, and writes every record through the
+services, as the admin does: one transaction for all files, every record validated,
+its history attributed to its file, errors that name the file, the record and the field.
 """
 
 from collections import Counter
@@ -16,7 +16,10 @@ from django.conf import settings
 from django.core import serializers
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.serializers.base import DeserializationError
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, transaction
+from django.db import DEFAULT_DB_ALIAS, transaction
+
+from tracker.models import Tombstone
+from tracker.services import Actor, changeset, current_changeset, save_record
 
 
 class FixtureError(Exception):
@@ -29,21 +32,24 @@ class LoadResult:
     created: Counter = field(default_factory=Counter)
     updated: Counter = field(default_factory=Counter)
     kept: Counter = field(default_factory=Counter)
+    withdrawn: Counter = field(default_factory=Counter)
 
     @property
     def total(self):
-        return sum(self.created.values()) + sum(self.updated.values()) + sum(self.kept.values())
+        return sum(sum(counter.values()) for counter in (self.created, self.updated, self.kept, self.withdrawn))
 
     def summary(self):
-        models = sorted(set(self.created) | set(self.updated) | set(self.kept))
+        models = sorted(set(self.created) | set(self.updated) | set(self.kept) | set(self.withdrawn))
         lines = [
             f"{label}: {self.created[label]} created, {self.updated[label]} updated, "
             f"{self.kept[label]} already in the database and kept as they are"
+            + (f", {self.withdrawn[label]} deleted by an analyst and not brought back" if self.withdrawn[label] else "")
             for label in models
         ]
         lines.append(
             f"{self.total} records from {len(self.files)} files: {sum(self.created.values())} created, "
-            f"{sum(self.updated.values())} updated, {sum(self.kept.values())} kept."
+            f"{sum(self.updated.values())} updated, {sum(self.kept.values())} kept, "
+            f"{sum(self.withdrawn.values())} deleted in the database and not brought back."
         )
         return "\n".join(lines)
 
@@ -78,41 +84,40 @@ def format_validation_error(error):
 def load_fixtures(paths=None, using=DEFAULT_DB_ALIAS, update_existing=False):
     """Load ``paths`` (default: every file in ``fixtures/``) in one transaction.
 
-    Records are matched on their natural keys, so loading twice never duplicates.  A
-    record already in the database is kept as it is, since analysts may have edited it
-    since it was seeded, unless ``update_existing`` asks for the files to win.
+    Every record is written through ``tracker.services.save_record``, as an admin save
+    is: validated, recorded in the history as made by its fixture file, and entered as
+    published.  Records are matched on their natural keys, so loading twice never
+    duplicates.  A record already in the database is kept as it is, since analysts may
+    have edited it since it was seeded, unless ``update_existing`` asks for the files to
+    win.  A record someone deleted is never brought back (nor its parts or links).
 
     Raises ``FixtureError`` naming the file, record and field of the first problem; the
     database is then left exactly as it was.
     """
     paths = [Path(path) for path in (paths or fixture_paths())]
     result = LoadResult(files=[str(path) for path in paths])
-    loaded = []
+    pending = []
     with transaction.atomic(using=using):
         for path in paths:
-            loaded.extend(_load_file(path, using, result, update_existing))
-        for where, record in loaded:
-            if record.deferred_fields:
-                for model_field, key in record.deferred_fields.items():
-                    if not _exists(model_field.remote_field.model, key, using, many=model_field.many_to_many):
-                        raise FixtureError(_missing_reference(where, record, model_field, key))
-                record.save_deferred_fields(using=using)
-                _validate(where, record)
-        for where, record in loaded:
-            names = getattr(type(record.object), "validated_relations", ())
-            if names:
-                _validate(where, record, relations=names)
+            actor = Actor.fixtures(_display_path(path))
+            with changeset(actor, message=f"Loaded from {_display_path(path)}."):
+                pending.extend(_load_file(path, using, result, update_existing, actor))
+        for where, record, actor, relations in pending:
+            with changeset(actor):
+                _resolve_forward_references(where, record, relations, using, result)
     return result
 
 
-def _validate(where, record, relations=()):
-    """Run the model's own validation: its fields, or (after saving) its many-to-many links."""
-    instance = record.object
+def _display_path(path):
     try:
-        if relations:
-            instance.validate_relations(**{name: getattr(instance, name).all() for name in relations})
-        else:
-            instance.full_clean()
+        return str(path.resolve().relative_to(settings.BASE_DIR))
+    except ValueError:
+        return str(path)
+
+
+def _save(where, instance, actor, relations):
+    try:
+        return save_record(record=instance, actor=actor, relations=relations)
     except ValidationError as error:
         raise FixtureError(f"{where} ({describe(instance)}): {format_validation_error(error)}") from error
 
@@ -127,12 +132,32 @@ def _exists(model, key, using, many):
     return True
 
 
+def _tombstoned(model, key):
+    """Whether someone deleted the record of ``model`` with natural ``key``."""
+    return Tombstone.objects.filter(model=model._meta.label_lower, natural_key=Tombstone.encode(key)).exists()
+
+
+def _own_key(instance):
+    try:
+        return instance.natural_key()
+    except (AttributeError, ObjectDoesNotExist):
+        return None
+
+
 def _missing_reference(where, record, model_field, key):
     return (
         f"{where} ({describe(record.object)}): {model_field.name}: "
         f"no {model_field.remote_field.model._meta.label_lower} has the natural key {key!r}, "
         "neither in the database nor in any fixture."
     )
+
+
+def _refers_to_deleted(record):
+    """A required reference to a deleted record: the record was part of it and stays deleted."""
+    for model_field, key in record.deferred_fields.items():
+        if not model_field.many_to_many and _tombstoned(model_field.remote_field.model, key):
+            return True
+    return False
 
 
 def _refuse_missing_required_references(where, record):
@@ -145,8 +170,8 @@ def _refuse_missing_required_references(where, record):
             )
 
 
-def _load_file(path, using, result, update_existing):
-    records = []
+def _load_file(path, using, result, update_existing, actor):
+    pending = []
     index = 0
     try:
         with path.open(encoding="utf-8") as stream:
@@ -154,29 +179,58 @@ def _load_file(path, using, result, update_existing):
                 serializers.deserialize("json", stream, using=using, handle_forward_references=True), start=1
             ):
                 where = f"{path.name}, record {index}"
-                existed = record.object.pk is not None
+                instance = record.object
+                label = instance._meta.label_lower
+                existed = instance.pk is not None
+                key = _own_key(instance)
+                if (key is not None and _tombstoned(type(instance), key)) or _refers_to_deleted(record):
+                    result.withdrawn[label] += 1
+                    continue
                 if existed and not update_existing:
-                    result.kept[record.object._meta.label_lower] += 1
+                    result.kept[label] += 1
                     continue
                 # Matched by natural key: an update of that row, not a second one.
-                record.object._state.adding = not existed
+                instance._state.adding = not existed
                 _refuse_missing_required_references(where, record)
-                if not record.deferred_fields:
-                    # Validated before saving, so a bad value is reported in the admin's
-                    # own words; a record with forward references is validated once they
-                    # are resolved.
-                    _validate(where, record)
-                try:
-                    # A savepoint per record: after a database error PostgreSQL refuses
-                    # every query of the failed transaction, and naming the record may query.
-                    with transaction.atomic(using=using):
-                        record.save(using=using)
-                except DatabaseError as error:
-                    raise FixtureError(f"{where} ({describe(record.object)}): {error}".strip()) from error
-                (result.updated if existed else result.created)[record.object._meta.label_lower] += 1
-                records.append((where, record))
+                relations = {
+                    name: [pk for pk in pks if pk is not None] for name, pks in (record.m2m_data or {}).items()
+                }
+                saved = _save(where, instance, actor, relations)
+                if saved.created:
+                    result.created[label] += 1
+                elif saved.changed:
+                    result.updated[label] += 1
+                else:
+                    result.kept[label] += 1
+                if record.deferred_fields:
+                    pending.append((where, record, actor, relations))
     except DeserializationError as error:
         raise FixtureError(f"{path.name}, record {index + 1}: {error}") from error
     except (OSError, UnicodeDecodeError) as error:
         raise FixtureError(f"{path}: cannot be read: {error}") from error
-    return records
+    return pending
+
+
+def _resolve_forward_references(where, record, relations, using, result):
+    """Set the references to records that came later in the files, through the services again."""
+    instance = record.object
+    current = type(instance)._base_manager.using(using).get(pk=instance.pk)
+    relations = dict(relations)
+    for model_field, key in record.deferred_fields.items():
+        target = model_field.remote_field.model
+        manager = target._default_manager.db_manager(using)
+        if model_field.many_to_many:
+            keys = [natural_key for natural_key in key if not _tombstoned(target, natural_key)]
+            if not _exists(target, keys, using, many=True):
+                raise FixtureError(_missing_reference(where, record, model_field, key))
+            relations[model_field.name] = [
+                *relations.get(model_field.name, []),
+                *(manager.get_by_natural_key(*natural_key).pk for natural_key in keys),
+            ]
+        elif _tombstoned(target, key):
+            continue
+        elif not _exists(target, key, using, many=False):
+            raise FixtureError(_missing_reference(where, record, model_field, key))
+        else:
+            setattr(current, model_field.attname, manager.get_by_natural_key(*key).pk)
+    _save(where, current, Actor.fixtures(current_changeset().actor.source), relations)

@@ -1,13 +1,18 @@
 """The tracker's schema, split by domain and re-exported here."""
 
-from tracker.models.details import Ban, ExportControl, Fund, FundParticipant, Lab, PilotZone
+from tracker.models.details import DETAIL_MODELS, Ban, ExportControl, Fund, FundParticipant, Lab, PilotZone
 from tracker.models.geography import Jurisdiction
+from tracker.models.history import ChangeSet, Tombstone
 from tracker.models.indicators import Indicator, IndicatorCitation
 from tracker.models.instruments import InstrumentCitation, PolicyInstrument, StackLayer
 from tracker.models.organizations import Organization, OrganizationAlias
 from tracker.models.sources import Source
 
 __all__ = [
+    "record_models",
+    "DETAIL_MODELS",
+    "ChangeSet",
+    "Tombstone",
     "Ban",
     "ExportControl",
     "Fund",
@@ -24,3 +29,12 @@ __all__ = [
     "Source",
     "StackLayer",
 ]
+
+
+def record_models():
+    """The tracker's records (not their history, nor the journal), in dependency order."""
+    from django.apps import apps
+
+    from tracker.models.base import TimeStampedModel
+
+    return [model for model in apps.get_app_config("tracker").get_models() if issubclass(model, TimeStampedModel)]

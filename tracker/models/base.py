@@ -1,14 +1,19 @@
-"""Abstract bases shared by every record: timestamps, natural keys, partial dates."""
+"""Abstract bases shared by every record: timestamps, versions, history, review, natural keys,
+partial dates."""
 
 import datetime
 
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
-from tracker.choices import DatePrecision
+from tracker.choices import DatePrecision, EditorialState
+from tracker.models.history import HistoryContext
+from tracker.models.rules import in_vocabulary
+from tracker.querysets import ReviewedQuerySet
 
 
 def now():
@@ -18,16 +23,34 @@ def now():
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
-class TimeStampedModel(models.Model):
-    """Adds ``created`` and ``updated`` to a record.
+# One recorder for every model: each concrete model gets a ``Historical<Model>`` table
+# whose rows carry the change set they were written in.  The services write one row per
+# change (a record saved with its many-to-many links is one row, not one per link),
+# so they switch the recorder's own save and m2m signals off while they write.
+RECORDER = HistoricalRecords(
+    inherit=True,
+    bases=[HistoryContext],
+    history_change_reason_field=models.TextField(null=True),
+)
 
-    Not ``auto_now``: fixtures are loaded as raw saves, which skip ``auto_now`` and
-    would write NULL.  Defaults fill both on creation, ``save()`` moves ``updated``,
-    and ``tracker.signals`` keeps ``created`` when a fixture reloads an existing row.
+
+class TimeStampedModel(models.Model):
+    """Adds ``created``, ``updated``, a ``version`` and a history to a record.
+
+    ``version`` counts the record's changes; a write that names an older version than
+    the stored one is refused (``tracker.services.records``), so two people editing the
+    same record never overwrite each other.  A child record (a citation, an alias, a
+    detail) also moves its parent's version, named by ``version_parent``.
     """
 
     created = models.DateTimeField(default=now, editable=False, help_text="When the record was first stored.")
     updated = models.DateTimeField(default=now, editable=False, help_text="When the record was last changed.")
+    version = models.PositiveIntegerField(default=1, editable=False, help_text="How many times it has been saved.")
+
+    history = RECORDER
+    version_parent = None  # name of the foreign key to the record this one is part of
+    # Many-to-many links of this model kept in its history (read by django-simple-history).
+    _history_m2m_fields = ()
 
     class Meta:
         abstract = True
@@ -40,7 +63,50 @@ class TimeStampedModel(models.Model):
         super().save(*args, **kwargs)
 
 
-class SlugManager(models.Manager):
+class ReviewedModel(models.Model):
+    """A record readers see only once a reviewer has published it.
+
+    ``editorial_state`` is where the latest version stands; ``published_version`` and
+    ``published_at`` name the version readers see, which stays visible while a revision
+    is drafted or in review.  Changed only by ``tracker.services.review``.
+    """
+
+    editorial_state = models.CharField(
+        max_length=12,
+        choices=EditorialState.choices,
+        default=EditorialState.DRAFT,
+        editable=False,
+        help_text="Draft, in review or published: where the latest version stands.",
+    )
+    published_version = models.PositiveIntegerField(
+        null=True, blank=True, editable=False, help_text="The version readers see; empty until first published."
+    )
+    published_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When the version readers see was published."
+    )
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def editorial_constraints(cls, prefix):
+        return [
+            in_vocabulary(f"{prefix}_editorial_state_known", "editorial_state", EditorialState, "editorial state"),
+            models.CheckConstraint(
+                condition=Q(published_version__isnull=True, published_at__isnull=True)
+                | Q(published_version__isnull=False, published_at__isnull=False),
+                name=f"{prefix}_published_version_has_time",
+                violation_error_message="A published version has its publication time, and only then.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(editorial_state=EditorialState.PUBLISHED) | Q(published_version=F("version")),
+                name=f"{prefix}_published_is_latest",
+                violation_error_message="A record marked published shows its latest version.",
+            ),
+        ]
+
+
+class SlugManager(models.Manager.from_queryset(ReviewedQuerySet)):
     def get_by_natural_key(self, slug):
         return self.get(slug=slug)
 

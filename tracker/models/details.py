@@ -14,6 +14,7 @@ from tracker.choices import BanLegalForm, BanScope, ExportControlForm, FundRole,
 from tracker.iso4217 import CURRENCIES, CURRENCY_CODES
 from tracker.models.base import TimeStampedModel
 from tracker.models.instruments import PolicyInstrument
+from tracker.models.rules import in_vocabulary
 
 
 class DetailManager(models.Manager):
@@ -25,6 +26,7 @@ class InstrumentDetail(TimeStampedModel):
     """Base of the details: one per instrument, of the instrument's kind."""
 
     instrument_kinds = ()  # the instrument kinds this detail may be attached to
+    version_parent = "instrument"
 
     objects = DetailManager()
 
@@ -38,6 +40,11 @@ class InstrumentDetail(TimeStampedModel):
         return self.instrument.natural_key()
 
     natural_key.dependencies = ["tracker.policyinstrument"]
+
+    @classmethod
+    def accessor_name(cls):
+        """The attribute of a measure that holds this detail (``instrument.fund``)."""
+        return cls._meta.get_field("instrument").related_query_name()
 
     def clean(self):
         if self.instrument_id is not None and self.instrument.kind not in self.instrument_kinds:
@@ -147,6 +154,7 @@ class FundParticipant(TimeStampedModel):
     )
 
     objects = FundParticipantManager()
+    version_parent = "fund"
 
     class Meta:
         ordering = ["fund", "role", "organization"]
@@ -161,11 +169,7 @@ class FundParticipant(TimeStampedModel):
                 name="fund_participant_share_range",
                 violation_error_message="A share is between 0 and 100 per cent.",
             ),
-            models.CheckConstraint(
-                condition=Q(role__in=FundRole.values),
-                name="fund_participant_role_known",
-                violation_error_message="Unknown fund role.",
-            ),
+            in_vocabulary("fund_participant_role_known", "role", FundRole, "fund role"),
         ]
 
     def __str__(self):
@@ -201,6 +205,8 @@ class Lab(InstrumentDetail):
         help_text="Governments and bodies that fund it.",
     )
     focus = models.TextField(blank=True)
+
+    _history_m2m_fields = ("sponsors",)
 
     @property
     def founded(self):
@@ -248,10 +254,8 @@ class ExportControl(InstrumentDetail):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(
-                condition=Q(legal_form="") | Q(legal_form__in=ExportControlForm.values),
-                name="export_control_form_known",
-                violation_error_message="Unknown legal form of export control.",
+            in_vocabulary(
+                "export_control_form_known", "legal_form", ExportControlForm, "legal form of export control", blank=True
             )
         ]
 
@@ -269,19 +273,17 @@ class Ban(InstrumentDetail):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(
-                condition=Q(scope__in=BanScope.values),
-                name="ban_scope_known",
-                violation_error_message="Unknown ban scope.",
-            ),
-            models.CheckConstraint(
-                condition=Q(legal_form__in=BanLegalForm.values),
-                name="ban_legal_form_known",
-                violation_error_message="Unknown legal form of ban.",
-            ),
+            in_vocabulary("ban_scope_known", "scope", BanScope, "ban scope"),
+            in_vocabulary("ban_legal_form_known", "legal_form", BanLegalForm, "legal form of ban"),
             models.CheckConstraint(
                 condition=~Q(banned_product=""),
                 name="ban_names_product",
                 violation_error_message="Say what the ban covers.",
             ),
         ]
+
+
+# The one registry of kind-specific details: which detail model a measure of each kind
+# has.  ``PolicyInstrument.detail``, ``with_related()``, the admin's inlines and the
+# services read it; nothing else lists the detail models.
+DETAIL_MODELS = {kind: model for model in (Fund, Lab, PilotZone, ExportControl, Ban) for kind in model.instrument_kinds}

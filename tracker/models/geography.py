@@ -1,13 +1,14 @@
 import pycountry
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q
 
 from tracker.choices import JURISDICTION_LEVEL_RANK, JurisdictionLevel
-from tracker.models.base import TimeStampedModel, code_validator
+from tracker.models.base import ReviewedModel, TimeStampedModel, code_validator
+from tracker.models.rules import cycle_error, in_vocabulary, not_own_parent
+from tracker.querysets import ReviewedQuerySet
 
 
-class JurisdictionManager(models.Manager):
+class JurisdictionManager(models.Manager.from_queryset(ReviewedQuerySet)):
     def get_by_natural_key(self, code):
         return self.get(code=code)
 
@@ -18,7 +19,7 @@ def iso_3166_exists(code):
     return pycountry.countries.get(alpha_2=code) is not None
 
 
-class Jurisdiction(TimeStampedModel):
+class Jurisdiction(ReviewedModel, TimeStampedModel):
     """A place with a government: a supranational body, country, state or province, city."""
 
     code = models.CharField(
@@ -55,16 +56,9 @@ class Jurisdiction(TimeStampedModel):
     class Meta:
         ordering = ["code"]
         constraints = [
-            models.CheckConstraint(
-                condition=~Q(parent=F("id")),
-                name="jurisdiction_not_own_parent",
-                violation_error_message="A jurisdiction cannot be its own parent.",
-            ),
-            models.CheckConstraint(
-                condition=Q(level__in=JurisdictionLevel.values),
-                name="jurisdiction_level_known",
-                violation_error_message="Unknown jurisdiction level.",
-            ),
+            not_own_parent("jurisdiction_not_own_parent", "parent", "A jurisdiction cannot be its own parent."),
+            in_vocabulary("jurisdiction_level_known", "level", JurisdictionLevel, "jurisdiction level"),
+            *ReviewedModel.editorial_constraints("jurisdiction"),
         ]
 
     def __str__(self):
@@ -89,13 +83,7 @@ class Jurisdiction(TimeStampedModel):
                 errors["parent"] = (
                     f"A {self.get_level_display()} cannot lie in {parent}, which is a {parent.get_level_display()}."
                 )
-            seen = {self.pk}
-            ancestor = parent
-            while ancestor is not None:
-                if ancestor.pk in seen:
-                    errors["parent"] = f"Choosing {parent} as parent would make a cycle."
-                    break
-                seen.add(ancestor.pk)
-                ancestor = ancestor.parent
+            if cycle := cycle_error(self, "parent"):
+                errors["parent"] = cycle
         if errors:
             raise ValidationError(errors)

@@ -4,11 +4,12 @@ from django.db.models import F, Q
 
 from tracker.choices import IndicatorKind, IndicatorUnit
 from tracker.iso4217 import CURRENCIES, CURRENCY_CODES
-from tracker.models.base import SlugKeyedModel
+from tracker.models.base import ReviewedModel, SlugKeyedModel
+from tracker.models.rules import in_vocabulary
 from tracker.models.sources import CitationBase, CitationManager
 
 
-class Indicator(SlugKeyedModel):
+class Indicator(ReviewedModel, SlugKeyedModel):
     """A quantitative claim: a goal (target), an estimate, a projection or an observed value.
 
     One claim per source: where two sources give different numbers for the same
@@ -62,9 +63,12 @@ class Indicator(SlugKeyedModel):
         "self", blank=True, help_text="Other claims about the same quantity, from other sources."
     )
 
+    _history_m2m_fields = ("compares_with",)
+
     class Meta:
         ordering = ["slug"]
         constraints = [
+            *ReviewedModel.editorial_constraints("indicator"),
             models.CheckConstraint(
                 condition=Q(value_max__isnull=True) | Q(value_max__gte=F("value")),
                 name="indicator_range_ordered",
@@ -81,16 +85,8 @@ class Indicator(SlugKeyedModel):
                 name="indicator_year_plausible",
                 violation_error_message="The year must be between 1900 and 2200.",
             ),
-            models.CheckConstraint(
-                condition=Q(kind__in=IndicatorKind.values),
-                name="indicator_kind_known",
-                violation_error_message="Unknown indicator kind.",
-            ),
-            models.CheckConstraint(
-                condition=Q(unit__in=IndicatorUnit.values),
-                name="indicator_unit_known",
-                violation_error_message="Unknown indicator unit.",
-            ),
+            in_vocabulary("indicator_kind_known", "kind", IndicatorKind, "indicator kind"),
+            in_vocabulary("indicator_unit_known", "unit", IndicatorUnit, "indicator unit"),
         ]
 
     def __str__(self):
@@ -108,7 +104,7 @@ class IndicatorCitation(CitationBase):
 
     indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="citations")
 
-    subject_field = "indicator"
+    subject_field = version_parent = "indicator"
     objects = CitationManager()
 
     class Meta:

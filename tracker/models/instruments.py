@@ -4,6 +4,7 @@ from django.db.models import F, Q
 
 from tracker.choices import InstrumentKind, InstrumentStatus, StackLayerCode
 from tracker.models.base import (
+    ReviewedModel,
     SlugKeyedModel,
     SlugManager,
     TimeStampedModel,
@@ -13,16 +14,17 @@ from tracker.models.base import (
     raise_if,
     validate_partial_date,
 )
+from tracker.models.rules import cycle_error, in_vocabulary, not_own_parent
 from tracker.models.sources import CitationBase, CitationManager
-from tracker.querysets import PolicyInstrumentQuerySet
+from tracker.querysets import PolicyInstrumentQuerySet, ReviewedQuerySet
 
 
-class StackLayerManager(models.Manager):
+class StackLayerManager(models.Manager.from_queryset(ReviewedQuerySet)):
     def get_by_natural_key(self, code):
         return self.get(code=code)
 
 
-class StackLayer(TimeStampedModel):
+class StackLayer(ReviewedModel, TimeStampedModel):
     """A layer of the AI technology stack a measure acts on (chips, compute, models ...)."""
 
     code = models.CharField(max_length=20, unique=True, choices=StackLayerCode.choices)
@@ -36,11 +38,8 @@ class StackLayer(TimeStampedModel):
     class Meta:
         ordering = ["position"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(code__in=StackLayerCode.values),
-                name="stack_layer_code_known",
-                violation_error_message="Unknown stack layer.",
-            )
+            in_vocabulary("stack_layer_code_known", "code", StackLayerCode, "stack layer"),
+            *ReviewedModel.editorial_constraints("stack_layer"),
         ]
 
     def __str__(self):
@@ -53,7 +52,7 @@ class StackLayer(TimeStampedModel):
 LIFECYCLE_DATES = ("announced", "effective_from", "effective_until", "rescinded")
 
 
-class PolicyInstrument(SlugKeyedModel):
+class PolicyInstrument(ReviewedModel, SlugKeyedModel):
     """A government measure of any kind: a plan, fund, lab, pilot zone, export control, ban ...
 
     Every measure is one row here, so one query lists, searches and date-filters all of
@@ -134,6 +133,11 @@ class PolicyInstrument(SlugKeyedModel):
 
     objects = SlugManager.from_queryset(PolicyInstrumentQuerySet)()
 
+    _history_m2m_fields = ("layers", "affected_jurisdictions", "targets", "amends")
+    # Links that are a measure's substance: the organization a ban hits cannot be deleted
+    # from under it (``tracker.services.records.deletion_plan``).
+    substantive_links = ("layers", "affected_jurisdictions", "targets")
+
     class Meta:
         ordering = ["slug"]
         indexes = [
@@ -142,16 +146,8 @@ class PolicyInstrument(SlugKeyedModel):
         ]
         constraints = [
             *(partial_date_constraint("instrument", name) for name in LIFECYCLE_DATES),
-            models.CheckConstraint(
-                condition=Q(kind__in=InstrumentKind.values),
-                name="instrument_kind_known",
-                violation_error_message="Unknown instrument kind.",
-            ),
-            models.CheckConstraint(
-                condition=Q(status__in=InstrumentStatus.values),
-                name="instrument_status_known",
-                violation_error_message="Unknown instrument status.",
-            ),
+            in_vocabulary("instrument_kind_known", "kind", InstrumentKind, "instrument kind"),
+            in_vocabulary("instrument_status_known", "status", InstrumentStatus, "instrument status"),
             models.CheckConstraint(
                 condition=Q(effective_until__isnull=True)
                 | Q(effective_from__isnull=True)
@@ -169,11 +165,8 @@ class PolicyInstrument(SlugKeyedModel):
                 name="instrument_rescinded_has_status",
                 violation_error_message="A measure with a rescission date has the status 'rescinded'.",
             ),
-            models.CheckConstraint(
-                condition=~Q(part_of=F("id")),
-                name="instrument_not_own_programme",
-                violation_error_message="A measure cannot be part of itself.",
-            ),
+            not_own_parent("instrument_not_own_programme", "part_of", "A measure cannot be part of itself."),
+            *ReviewedModel.editorial_constraints("instrument"),
         ]
 
     def __str__(self):
@@ -183,22 +176,15 @@ class PolicyInstrument(SlugKeyedModel):
         errors = {}
         for name in LIFECYCLE_DATES:
             errors.update(validate_partial_date(self, name))
-        detail = self.detail if self.pk else None
+        detail = self.existing_detail() if self.pk else None
         if detail is not None and self.kind not in detail.instrument_kinds:
             kind = InstrumentKind(self.kind).label if self.kind in InstrumentKind.values else repr(self.kind)
             errors["kind"] = (
                 f"This measure has {detail._meta.verbose_name} details, which a {kind} cannot have: "
                 "remove them before changing its kind."
             )
-        if self.part_of_id is not None:
-            seen = {self.pk}
-            ancestor = self.part_of
-            while ancestor is not None:
-                if ancestor.pk in seen:
-                    errors["part_of"] = f"Putting this measure in {self.part_of} would make a cycle."
-                    break
-                seen.add(ancestor.pk)
-                ancestor = ancestor.part_of
+        if cycle := cycle_error(self, "part_of"):
+            errors["part_of"] = cycle
         raise_if(errors)
 
     validated_relations = ("amends",)
@@ -217,14 +203,26 @@ class PolicyInstrument(SlugKeyedModel):
 
     @property
     def detail(self):
-        """The kind-specific detail record, or None: whichever one-to-one detail links here."""
-        for relation in self._meta.related_objects:
-            if not relation.one_to_one:
-                continue
-            try:
-                return getattr(self, relation.get_accessor_name())
-            except models.ObjectDoesNotExist:
-                continue
+        """The detail record of this measure's kind (``DETAIL_MODELS``), or None."""
+        from tracker.models.details import DETAIL_MODELS
+
+        model = DETAIL_MODELS.get(self.kind)
+        return _detail_or_none(self, model) if model else None
+
+    def existing_detail(self):
+        """Whichever detail links here, of this kind or another (before a change of kind)."""
+        from tracker.models.details import DETAIL_MODELS
+
+        for model in dict.fromkeys(DETAIL_MODELS.values()):
+            if (detail := _detail_or_none(self, model)) is not None:
+                return detail
+        return None
+
+
+def _detail_or_none(instrument, model):
+    try:
+        return getattr(instrument, model.accessor_name())
+    except model.DoesNotExist:
         return None
 
 
@@ -233,7 +231,7 @@ class InstrumentCitation(CitationBase):
 
     instrument = models.ForeignKey(PolicyInstrument, on_delete=models.CASCADE, related_name="citations")
 
-    subject_field = "instrument"
+    subject_field = version_parent = "instrument"
     objects = CitationManager()
 
     class Meta:

@@ -1,12 +1,12 @@
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q
 
 from tracker.choices import OrganizationKind
-from tracker.models.base import SlugKeyedModel, TimeStampedModel
+from tracker.models.base import ReviewedModel, SlugKeyedModel, TimeStampedModel
+from tracker.models.rules import cycle_error, in_vocabulary, not_own_parent
 
 
-class Organization(SlugKeyedModel):
+class Organization(ReviewedModel, SlugKeyedModel):
     """A body that issues, backs, runs or is hit by measures: an agency, party organ,
     company, state-owned enterprise, lab, university, fund or fund manager."""
 
@@ -37,29 +37,17 @@ class Organization(SlugKeyedModel):
     class Meta:
         ordering = ["name_en"]
         constraints = [
-            models.CheckConstraint(
-                condition=~Q(parent=F("id")),
-                name="organization_not_own_parent",
-                violation_error_message="An organization cannot be its own parent.",
-            ),
-            models.CheckConstraint(
-                condition=Q(kind__in=OrganizationKind.values),
-                name="organization_kind_known",
-                violation_error_message="Unknown organization kind.",
-            ),
+            not_own_parent("organization_not_own_parent", "parent", "An organization cannot be its own parent."),
+            in_vocabulary("organization_kind_known", "kind", OrganizationKind, "organization kind"),
+            *ReviewedModel.editorial_constraints("organization"),
         ]
 
     def __str__(self):
         return f"{self.name_en} ({self.abbreviation})" if self.abbreviation else self.name_en
 
     def clean(self):
-        seen = {self.pk}
-        ancestor = self.parent if self.parent_id else None
-        while ancestor is not None:
-            if ancestor.pk in seen:
-                raise ValidationError({"parent": f"Choosing {self.parent} as parent would make a cycle."})
-            seen.add(ancestor.pk)
-            ancestor = ancestor.parent
+        if cycle := cycle_error(self, "parent"):
+            raise ValidationError({"parent": cycle})
 
 
 class OrganizationAliasManager(models.Manager):
@@ -77,6 +65,7 @@ class OrganizationAlias(TimeStampedModel):
     )
 
     objects = OrganizationAliasManager()
+    version_parent = "organization"
 
     class Meta:
         verbose_name_plural = "organization aliases"

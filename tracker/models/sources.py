@@ -1,8 +1,9 @@
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Q
 
 from tracker.choices import Confidence, SourceKind
 from tracker.models.base import (
+    ReviewedModel,
     SlugKeyedModel,
     TimeStampedModel,
     format_partial_date,
@@ -11,9 +12,10 @@ from tracker.models.base import (
     raise_if,
     validate_partial_date,
 )
+from tracker.models.rules import cycle_error, in_vocabulary, not_own_parent
 
 
-class Source(SlugKeyedModel):
+class Source(ReviewedModel, SlugKeyedModel):
     """A document facts are taken from: a report, a law, a notice, a news article."""
 
     title = models.CharField(max_length=500, help_text="Title in the document's own language.")
@@ -53,16 +55,11 @@ class Source(SlugKeyedModel):
         ordering = ["slug"]
         constraints = [
             partial_date_constraint("source", "published"),
-            models.CheckConstraint(
-                condition=~Q(translation_of=F("id")),
-                name="source_not_own_translation",
-                violation_error_message="A source cannot be a translation of itself.",
+            not_own_parent(
+                "source_not_own_translation", "translation_of", "A source cannot be a translation of itself."
             ),
-            models.CheckConstraint(
-                condition=Q(kind__in=SourceKind.values),
-                name="source_kind_known",
-                violation_error_message="Unknown source kind.",
-            ),
+            in_vocabulary("source_kind_known", "kind", SourceKind, "source kind"),
+            *ReviewedModel.editorial_constraints("source"),
         ]
 
     def __str__(self):
@@ -70,7 +67,10 @@ class Source(SlugKeyedModel):
         return f"{self.title_en or self.title} ({self.publisher or 'n.p.'}{', ' + date if date else ''})"
 
     def clean(self):
-        raise_if(validate_partial_date(self, "published"))
+        errors = validate_partial_date(self, "published")
+        if cycle := cycle_error(self, "translation_of"):
+            errors["translation_of"] = cycle
+        raise_if(errors)
 
 
 class CitationBase(TimeStampedModel):
@@ -129,11 +129,7 @@ class CitationBase(TimeStampedModel):
                 name=f"{prefix}_citation_has_quote",
                 violation_error_message="Quote the passage the record rests on.",
             ),
-            models.CheckConstraint(
-                condition=Q(confidence__in=Confidence.values),
-                name=f"{prefix}_citation_confidence_known",
-                violation_error_message="Unknown confidence.",
-            ),
+            in_vocabulary(f"{prefix}_citation_confidence_known", "confidence", Confidence, "confidence"),
         ]
 
 

@@ -1,0 +1,122 @@
+"""Who is writing, and the change set their writes are recorded in.
+
+Every service opens a change set (or joins the one already open, so an admin save with
+its inlines, or one fixture file, is one entry in the journal).  The history rows
+django-simple-history writes during it are stamped with it by ``tracker.signals``.
+"""
+
+import contextvars
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+
+from tracker.choices import ChangeKind, ChangeVia
+from tracker.models import ChangeSet
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a change, and through which path."""
+
+    user: object = None
+    via: str = ChangeVia.COMMAND
+    source: str = ""  # the fixture file or command, for changes no person made
+
+    @classmethod
+    def admin(cls, user):
+        return cls(user=user, via=ChangeVia.ADMIN)
+
+    @classmethod
+    def api(cls, user):
+        return cls(user=user, via=ChangeVia.API)
+
+    @classmethod
+    def fixtures(cls, path):
+        return cls(via=ChangeVia.FIXTURES, source=str(path))
+
+    @classmethod
+    def command(cls, name, user=None):
+        return cls(user=user, via=ChangeVia.COMMAND, source=name)
+
+    @property
+    def publishes_directly(self):
+        """Fixture files are reviewed as pull requests before they are merged: they enter published."""
+        return self.via == ChangeVia.FIXTURES
+
+    @property
+    def user_id(self):
+        return getattr(self.user, "pk", None)
+
+
+@dataclass
+class OpenChangeSet:
+    """A change set being written.  Its row is created with the first history row, so a
+    call that changes nothing leaves nothing in the journal."""
+
+    actor: Actor
+    kind: str
+    message: str = ""
+    touched: set = field(default_factory=set)  # (model, pk) whose version this change set already moved
+    published: set = field(default_factory=set)  # (model, pk) this change set published
+    _record: ChangeSet = None
+
+    @property
+    def record(self):
+        if self._record is None:
+            self._record = ChangeSet.objects.create(
+                created=timezone.now(),
+                user=self.actor.user if self.actor.user_id else None,
+                username=getattr(self.actor.user, "get_username", lambda: "")(),
+                via=self.actor.via,
+                kind=self.kind,
+                source=self.actor.source,
+                message=self.message,
+            )
+        return self._record
+
+    def add_message(self, message):
+        if not message or self.message:
+            return
+        self.message = message
+        if self._record is not None:
+            self._record.message = message
+            self._record.save(update_fields=["message"])
+
+
+_current = contextvars.ContextVar("tracker_changeset", default=None)
+
+
+def current_changeset():
+    """The change set open in this thread, or None."""
+    return _current.get()
+
+
+@contextmanager
+def changeset(actor, *, kind=ChangeKind.EDIT, message=""):
+    """Open a change set for ``actor`` in a transaction, or join the one already open."""
+    open_set = _current.get()
+    if open_set is not None:
+        with transaction.atomic():
+            open_set.add_message(message)
+            yield open_set
+        return
+    with transaction.atomic():
+        open_set = OpenChangeSet(actor=actor, kind=kind, message=message)
+        token = _current.set(open_set)
+        try:
+            yield open_set
+            _close(open_set)
+        finally:
+            _current.reset(token)
+
+
+def _close(open_set):
+    """Records published by this change set show it whole: children written after the root too."""
+    now = timezone.now()
+    by_model = {}
+    for model, pk in open_set.published:
+        by_model.setdefault(model, []).append(pk)
+    for model, pks in by_model.items():
+        model._base_manager.filter(pk__in=pks).update(published_at=now)
