@@ -8,3 +8,7 @@ from config.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+
+# The lockout is tested, so django-axes stays on. It needs the request passed to authenticate():
+# log in with client.force_login() or a POST to /admin/login/, never client.login().
+AXES_ENABLED = True
