@@ -241,3 +241,7 @@ TRACKER_REPORT_TEXT = Path(
     )
 )
 TRACKER_FIXTURE_DIR = Path(os.environ.get("TRACKER_FIXTURE_DIR", BASE_DIR / "fixtures"))
+# Where ensure_logins writes a generated password when no terminal is there to show it.
+TRACKER_INITIAL_PASSWORDS_FILE = Path(
+    os.environ.get("TRACKER_INITIAL_PASSWORDS_FILE", BASE_DIR / "var" / "initial-passwords")
+)

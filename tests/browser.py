@@ -18,7 +18,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("TRACKER_CHROMIUM", "/usr/bin/chromium")
-ANALYST_PASSWORD = "browser-test-analyst-password"
+ANALYST_PASSWORD = "rq7-Vd2k-Pm4h-Lw9xTs4e"
+REVIEWER_PASSWORD = "Hc3m-Jf5u-8pZt-Qy6wNb"
 
 
 def chromium_missing():
@@ -45,6 +46,7 @@ def server_environment(workdir):
         DJANGO_SECRET_KEY="browser-tests-only",
         DJANGO_STATIC_ROOT=str(workdir / "static"),
         TRACKER_ANALYST_PASSWORD=ANALYST_PASSWORD,
+        TRACKER_REVIEWER_PASSWORD=REVIEWER_PASSWORD,
     )
     return env
 
@@ -54,7 +56,7 @@ def start_server(workdir):
     for command in (
         ["migrate", "--noinput"],
         ["load_tracker_fixtures"],
-        ["ensure_analyst"],
+        ["ensure_logins"],
         ["collectstatic", "--noinput"],
     ):
         subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True, capture_output=True)
