@@ -4,7 +4,7 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from tracker.models import PolicyInstrument
+from tracker.models import ChangeSet, PolicyInstrument
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +21,8 @@ def analyst_client(client, analyst):
 def test_list_add_and_change_pages_open(analyst_client, model):
     info = model._meta.app_label, model._meta.model_name
     assert analyst_client.get(reverse("admin:{}_{}_changelist".format(*info))).status_code == 200
-    assert analyst_client.get(reverse("admin:{}_{}_add".format(*info))).status_code == 200
+    if model is not ChangeSet:  # the journal is written by the services alone
+        assert analyst_client.get(reverse("admin:{}_{}_add".format(*info))).status_code == 200
     record = model.objects.first()
     assert analyst_client.get(reverse("admin:{}_{}_change".format(*info), args=[record.pk])).status_code == 200
 

@@ -7,7 +7,6 @@ from django.apps import apps
 from django.core.management import call_command
 
 from tracker.importers.fixtures import load_fixtures
-from tracker.services.records import SYSTEM_FIELDS
 from tracker.models import (
     Indicator,
     Jurisdiction,
@@ -16,6 +15,7 @@ from tracker.models import (
     Source,
     record_models,
 )
+from tracker.services.records import SYSTEM_FIELDS
 
 pytestmark = pytest.mark.django_db
 

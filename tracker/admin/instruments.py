@@ -1,8 +1,9 @@
 from django import forms
 from django.contrib import admin
 
-from tracker.admin.base import CitationInline, TrackerAdmin
+from tracker.admin.base import CitationInline, TrackerAdmin, VersionedForm
 from tracker.models import (
+    DETAIL_MODELS,
     Ban,
     ExportControl,
     Fund,
@@ -25,39 +26,23 @@ class DetailInline(admin.StackedInline):
     can_delete = True
 
 
-class FundInline(DetailInline):
-    model = Fund
-    autocomplete_fields = ("vehicle",)
-    show_change_link = True  # backers and managers are edited on the fund's own page
-
-
-class LabInline(DetailInline):
-    model = Lab
-    autocomplete_fields = ("organization", "host_city", "sponsors")
-
-
-class PilotZoneInline(DetailInline):
-    model = PilotZone
-    autocomplete_fields = ("city",)
-
-
-class ExportControlInline(DetailInline):
-    model = ExportControl
-
-
-class BanInline(DetailInline):
-    model = Ban
-
-
-# Which detail a measure's page shows, from the kinds each detail model accepts.
-DETAIL_INLINES = {
-    kind: inline
-    for inline in (FundInline, LabInline, PilotZoneInline, ExportControlInline, BanInline)
-    for kind in inline.model.instrument_kinds
+# Per-model options of the detail inlines; the set of detail models comes from DETAIL_MODELS.
+DETAIL_INLINE_OPTIONS = {
+    Fund: {"autocomplete_fields": ("vehicle",), "show_change_link": True},  # participants on the fund's page
+    Lab: {"autocomplete_fields": ("organization", "host_city", "sponsors")},
+    PilotZone: {"autocomplete_fields": ("city",)},
 }
 
+_INLINE_BY_MODEL = {
+    model: type(f"{model.__name__}Inline", (DetailInline,), {"model": model, **DETAIL_INLINE_OPTIONS.get(model, {})})
+    for model in dict.fromkeys(DETAIL_MODELS.values())
+}
 
-class PolicyInstrumentForm(forms.ModelForm):
+# Which detail a measure's page shows, by kind.
+DETAIL_INLINES = {kind: _INLINE_BY_MODEL[model] for kind, model in DETAIL_MODELS.items()}
+
+
+class PolicyInstrumentForm(VersionedForm):
     def clean(self):
         cleaned = super().clean()
         if "amends" in cleaned:
@@ -81,7 +66,8 @@ class PolicyInstrumentAdmin(TrackerAdmin):
         "effective_from_display",
     )
     list_filter = ("kind", "status", "layers", "jurisdiction")
-    search_fields = ("slug", "title_en", "title_zh", "summary_en", "document_number", "issuing_body__name_en")
+    # The search box shows when search_fields is set; the search itself is the queryset's.
+    search_fields = PolicyInstrument.objects.none().SEARCH_FIELDS
     autocomplete_fields = ("jurisdiction", "issuing_body", "affected_jurisdictions", "targets", "part_of", "amends")
     prepopulated_fields = {"slug": ("title_en",)}
     list_select_related = ("jurisdiction", "issuing_body")
@@ -114,6 +100,10 @@ class PolicyInstrumentAdmin(TrackerAdmin):
             # Nine layers: tick boxes read better than a two-pane selector.
             kwargs["widget"] = forms.CheckboxSelectMultiple
         return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def get_search_results(self, request, queryset, search_term):
+        """The tracker's one search (``PolicyInstrumentQuerySet.search``), as the API's."""
+        return queryset.search(search_term), False
 
     def get_inlines(self, request, obj):
         """Only the detail that fits the measure's kind, then its citations."""

@@ -292,6 +292,15 @@ class ChildChange:
     relations: dict = field(default_factory=dict)
 
 
+def _take_parent_ids(record):
+    """A part built with its unsaved parent (an inline row of a new record) takes the parent's id."""
+    for model_field in record._meta.concrete_fields:
+        if model_field.is_relation and getattr(record, model_field.attname) is None:
+            related = model_field.get_cached_value(record, default=None)
+            if related is not None and related.pk is not None:
+                setattr(record, model_field.attname, related.pk)
+
+
 def validate_relations(record, relations):
     """The model's own rules on its many-to-many links, with the proposed links."""
     names = getattr(type(record), "validated_relations", ())
@@ -333,6 +342,7 @@ def save_record(*, record, actor, relations=None, children=(), expected_version=
             for model_field in model._meta.concrete_fields:
                 if model_field.name in SYSTEM_FIELDS - {"id"}:
                     setattr(record, model_field.attname, getattr(current, model_field.attname))
+        _take_parent_ids(record)
         record.full_clean()
         validate_relations(record, relations)
         new_links = {name: _link_ids(values) for name, values in relations.items()}
@@ -515,9 +525,9 @@ def _depth(model):
 
 
 def tracked_models():
-    from django.apps import apps
+    from tracker.models import record_models
 
-    return [model for model in apps.get_app_config("tracker").get_models() if hasattr(model, "history")]
+    return record_models()
 
 
 def _from_row(row):
