@@ -8,13 +8,15 @@ services, as the admin does: one transaction for all files, every record validat
 its history attributed to its file, errors that name the file, the record and the field.
 """
 
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.apps import apps
 from django.conf import settings
 from django.core import serializers
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist, ValidationError
 from django.core.serializers.base import DeserializationError
 from django.db import DEFAULT_DB_ALIAS, transaction
 
@@ -98,10 +100,11 @@ def load_fixtures(paths=None, using=DEFAULT_DB_ALIAS, update_existing=False):
     result = LoadResult(files=[str(path) for path in paths])
     pending = []
     with transaction.atomic(using=using):
+        tombstones = set(Tombstone.objects.using(using).values_list("model", "natural_key"))
         for path in paths:
             actor = Actor.fixtures(_display_path(path))
             with changeset(actor, message=f"Loaded from {_display_path(path)}."):
-                pending.extend(_load_file(path, using, result, update_existing, actor))
+                pending.extend(_load_file(path, using, result, update_existing, actor, tombstones))
         for where, record, actor, relations in pending:
             with changeset(actor):
                 _resolve_forward_references(where, record, relations, using, result)
@@ -152,14 +155,6 @@ def _missing_reference(where, record, model_field, key):
     )
 
 
-def _refers_to_deleted(record):
-    """A required reference to a deleted record: the record was part of it and stays deleted."""
-    for model_field, key in record.deferred_fields.items():
-        if not model_field.many_to_many and _tombstoned(model_field.remote_field.model, key):
-            return True
-    return False
-
-
 def _refuse_missing_required_references(where, record):
     """A required foreign key cannot wait for a later record: the row cannot be saved without it."""
     for model_field, key in record.deferred_fields.items():
@@ -170,44 +165,76 @@ def _refuse_missing_required_references(where, record):
             )
 
 
-def _load_file(path, using, result, update_existing, actor):
-    pending = []
-    index = 0
+def _read_entries(path):
     try:
         with path.open(encoding="utf-8") as stream:
-            for index, record in enumerate(
-                serializers.deserialize("json", stream, using=using, handle_forward_references=True), start=1
-            ):
-                where = f"{path.name}, record {index}"
-                instance = record.object
-                label = instance._meta.label_lower
-                existed = instance.pk is not None
-                key = _own_key(instance)
-                if (key is not None and _tombstoned(type(instance), key)) or _refers_to_deleted(record):
-                    result.withdrawn[label] += 1
-                    continue
-                if existed and not update_existing:
-                    result.kept[label] += 1
-                    continue
-                # Matched by natural key: an update of that row, not a second one.
-                instance._state.adding = not existed
-                _refuse_missing_required_references(where, record)
-                relations = {
-                    name: [pk for pk in pks if pk is not None] for name, pks in (record.m2m_data or {}).items()
-                }
-                saved = _save(where, instance, actor, relations)
-                if saved.created:
-                    result.created[label] += 1
-                elif saved.changed:
-                    result.updated[label] += 1
-                else:
-                    result.kept[label] += 1
-                if record.deferred_fields:
-                    pending.append((where, record, actor, relations))
-    except DeserializationError as error:
-        raise FixtureError(f"{path.name}, record {index + 1}: {error}") from error
+            entries = json.load(stream)
+    except json.JSONDecodeError as error:
+        raise FixtureError(
+            f"{path.name}, line {error.lineno}, column {error.colno}: malformed JSON: {error.msg}."
+        ) from error
     except (OSError, UnicodeDecodeError) as error:
         raise FixtureError(f"{path}: cannot be read: {error}") from error
+    if not isinstance(entries, list):
+        raise FixtureError(f"{path.name}: a fixture file holds a JSON list of records.")
+    return entries
+
+
+def _entry_refers_to_deleted(entry, tombstones):
+    """Whether a record names, as its own part-of reference, a record someone deleted."""
+    try:
+        model = apps.get_model(entry["model"])
+    except (KeyError, LookupError, TypeError, ValueError):
+        return False
+    for name, value in (entry.get("fields") or {}).items():
+        try:
+            model_field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            continue
+        if (
+            model_field.is_relation
+            and not model_field.many_to_many
+            and isinstance(value, list)
+            and (model_field.related_model._meta.label_lower, Tombstone.encode(value)) in tombstones
+        ):
+            return True
+    return False
+
+
+def _load_file(path, using, result, update_existing, actor, tombstones):
+    pending = []
+    for index, entry in enumerate(_read_entries(path), start=1):
+        where = f"{path.name}, record {index}"
+        if _entry_refers_to_deleted(entry, tombstones):
+            result.withdrawn[str(entry.get("model", "")).lower()] += 1
+            continue
+        try:
+            (record,) = serializers.deserialize("python", [entry], using=using, handle_forward_references=True)
+        except DeserializationError as error:
+            raise FixtureError(f"{where}: {error}") from error
+        instance = record.object
+        label = instance._meta.label_lower
+        existed = instance.pk is not None
+        key = _own_key(instance)
+        if key is not None and (label, Tombstone.encode(key)) in tombstones:
+            result.withdrawn[label] += 1
+            continue
+        if existed and not update_existing:
+            result.kept[label] += 1
+            continue
+        # Matched by natural key: an update of that row, not a second one.
+        instance._state.adding = not existed
+        _refuse_missing_required_references(where, record)
+        relations = {name: [pk for pk in pks if pk is not None] for name, pks in (record.m2m_data or {}).items()}
+        saved = _save(where, instance, actor, relations)
+        if saved.created:
+            result.created[label] += 1
+        elif saved.changed:
+            result.updated[label] += 1
+        else:
+            result.kept[label] += 1
+        if record.deferred_fields:
+            pending.append((where, record, actor, relations))
     return pending
 
 

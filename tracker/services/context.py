@@ -59,7 +59,7 @@ class OpenChangeSet:
     kind: str
     message: str = ""
     touched: set = field(default_factory=set)  # (model, pk) whose version this change set already moved
-    published: set = field(default_factory=set)  # (model, pk) this change set published
+    published: list = field(default_factory=list)  # records this change set published (some not yet saved)
     _record: ChangeSet = None
 
     @property
@@ -116,7 +116,7 @@ def _close(open_set):
     """Records published by this change set show it whole: children written after the root too."""
     now = timezone.now()
     by_model = {}
-    for model, pk in open_set.published:
-        by_model.setdefault(model, []).append(pk)
+    for instance in open_set.published:
+        by_model.setdefault(type(instance), set()).add(instance.pk)
     for model, pks in by_model.items():
         model._base_manager.filter(pk__in=pks).update(published_at=now)

@@ -189,12 +189,15 @@ def changes_since(current, version):
     if opened is None:
         return [], []
     changes = diff(model, snapshot(opened), snapshot(current))
-    later = current.history.filter(history_date__gt=opened.history_date).select_related("changeset")
-    authors = {row.changeset.author for row in later if row.changeset_id}
+    # The version opened is the state at the end of the change set that wrote it.
+    later = {"history_date__gt": opened.history_date}
+    rows = current.history.filter(**later).exclude(changeset=opened.changeset_id).select_related("changeset")
+    authors = {row.changeset.author for row in rows if row.changeset_id}
     for child_model, parent_field in child_relations(model):
         child_rows = (
             history_model(child_model)
-            .objects.filter(**{f"{parent_field}_id": current.pk}, history_date__gt=opened.history_date)
+            .objects.filter(**{f"{parent_field}_id": current.pk}, **later)
+            .exclude(changeset=opened.changeset_id)
             .select_related("changeset")
             .order_by("history_date")
         )
@@ -221,7 +224,7 @@ def _after_change(instance, open_set):
         instance.editorial_state = EditorialState.PUBLISHED
         instance.published_version = instance.version
         instance.published_at = timezone.now()
-        open_set.published.add((type(instance), instance.pk))
+        open_set.published.append(instance)
     elif instance.editorial_state != EditorialState.DRAFT:
         instance.editorial_state = EditorialState.DRAFT
 
@@ -561,7 +564,7 @@ def restore_version(*, record, history_id, actor, expected_version=None, message
         result = save_record(
             record=restored, actor=actor, relations=_links_of(row), expected_version=current.version, message=note
         )
-        changed = _restore_parts(model, current.pk, row.history_date, actor, open_set)
+        changed = _restore_parts(model, current.pk, changeset_end(row), actor, open_set)
         if changed and not result.changed:
             _touch(current, open_set)
     return restored
@@ -588,6 +591,17 @@ def _restore_parts(model, pk, moment, actor, open_set):
             changed |= result.changed
             changed |= _restore_parts(child_model, child_pk, moment, actor, open_set)
     return changed
+
+
+def changeset_end(row):
+    """When the change set that wrote a history row finished writing: the whole version's moment."""
+    if row.changeset_id is None:
+        return row.history_date
+    ends = [
+        history_model(model).objects.filter(changeset=row.changeset_id).aggregate(end=models.Max("history_date"))["end"]
+        for model in tracked_models()
+    ]
+    return max(end for end in ends if end is not None)
 
 
 def deleted_records(deletion):
