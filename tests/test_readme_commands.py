@@ -69,7 +69,11 @@ def test_serve_sets_up_everything_and_a_second_run_duplicates_nothing(tmp_path):
     seeded = counts(checkout)
     second = serve_until_up(checkout, free_port())
 
-    assert "password:" in first and "password:" not in second
+    # Not a terminal: the generated passwords go to a file only this user can read, not to the log.
+    assert "initial-passwords" in first and "was created" not in second
+    passwords = checkout / "var" / "initial-passwords"
+    assert passwords.stat().st_mode & 0o077 == 0 and len(passwords.read_text().splitlines()) == 2
+    assert "password:" not in first
     assert seeded["tracker_policyinstrument"] > 50 and seeded["tracker_instrumentcitation"] > 50
     assert counts(checkout) == seeded
     assert "0 created" in second

@@ -9,7 +9,9 @@
 
 Permissions are created here, before Django's post-migrate step would, so the groups
 can be given them on a fresh database.  A group's permissions are set only when the
-group is created: an operator's later change is never undone by a migration.
+group is created: an operator's later change is never undone by a migration.  The
+earlier single "Analysts" group, which held every tracker permission, is replaced:
+its members become analysts.
 """
 
 from django.contrib.auth.management import create_permissions
@@ -72,6 +74,14 @@ def forwards(apps, schema_editor):
         group, created = Group.objects.get_or_create(name=name)
         if created:
             group.permissions.set(permissions)
+    # Before roles, every analyst login was put in one group holding every tracker
+    # permission: its members become analysts, and the all-powerful group goes.
+    legacy = Group.objects.filter(name="Analysts").first()
+    if legacy is not None:
+        analyst = Group.objects.get(name="analyst")
+        for user in legacy.user_set.all():
+            user.groups.add(analyst)
+        legacy.delete()
 
 
 class Migration(migrations.Migration):
