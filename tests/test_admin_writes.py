@@ -86,7 +86,7 @@ def test_a_new_ban_and_its_details_are_one_save(analyst):
     client = client_for(analyst)
     add = reverse("admin:tracker_policyinstrument_add")
     page = client.get(add)
-    data = {name: "" for name in page.context["adminform"].form.fields}
+    data = dict.fromkeys(page.context["adminform"].form.fields, "")
     data.update(
         slug="test-admin-added-measure",
         title_en="A measure added in the admin",
