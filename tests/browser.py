@@ -6,6 +6,7 @@ SQLite file, so the browser never shares a database with the test transactions.
 """
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -81,3 +82,48 @@ def start_server(workdir):
             time.sleep(0.2)
     process.terminate()
     raise RuntimeError("the tracker server did not answer within 30 s")
+
+
+@pytest.fixture(scope="session")
+def tracker_url(tmp_path_factory):
+    """One real tracker server per test session (per xdist worker), shared by every browser test."""
+    require_chromium()
+    process, url = start_server(tmp_path_factory.mktemp("browser-server"))
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One Chromium per test session; each test opens its own context (its own cookies)."""
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield chromium
+        chromium.close()
+
+
+def logged_in_page(browser, tracker_url, username, password):
+    """A new browser context logged in as ``username``: a person at their own browser."""
+    context = browser.new_context(base_url=tracker_url, locale="en-GB")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto("/admin/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("input[type=submit]")
+    page.wait_for_url(re.compile(r"/admin/$"))
+    return page

@@ -1,7 +1,15 @@
+import os
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
+# Playwright's sync API keeps an event loop on the main thread for the whole session, which
+# Django's guard against database calls from async code would take for one.  The tests are
+# synchronous; the guard is for real async views.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+from tests.browser import browser, tracker_url  # noqa: F401 - session fixtures shared by the browser tests
 from tracker.importers.fixtures import load_fixtures
 
 

@@ -195,3 +195,30 @@ def test_the_admin_search_box_finds_what_the_querysets_search_finds(analyst, ter
     assert found == expected
     if term != "深度求索":
         assert found
+
+
+@pytest.mark.parametrize(
+    "model_name", ["policyinstrument", "organization", "source", "jurisdiction", "indicator", "fund", "ban"]
+)
+def test_every_change_form_carries_its_version(analyst, model_name):
+    from django.apps import apps
+
+    record = apps.get_model("tracker", model_name).objects.first()
+    page = client_for(analyst).get(change_url(record)).content.decode()
+    assert f'name="expected_version" value="{record.version}"' in page
+
+
+def test_a_change_without_its_version_is_refused(analyst):
+    ban = PolicyInstrument.objects.get(slug="us-ny-deepseek-ban")
+    client = client_for(analyst)
+    data = change_form_data(client, change_url(ban))
+    del data["expected_version"]
+    data["summary_en"] = "Saved without a version."
+    assert client.post(change_url(ban), data).status_code == 200
+    assert PolicyInstrument.objects.get(pk=ban.pk).summary_en != "Saved without a version."
+
+
+def test_a_review_or_history_page_of_no_record_is_not_found(reviewer):
+    client = client_for(reviewer)
+    assert client.get("/admin/tracker/policyinstrument/60/change/review/").status_code == 404
+    assert client.get("/admin/tracker/policyinstrument/999999/history/").status_code in (302, 404)

@@ -11,7 +11,7 @@ from rest_framework import serializers, viewsets
 from rest_framework.test import APIRequestFactory, force_authenticate
 
 from config.settings import client_ip_behind_proxy
-from tests.browser import ANALYST_PASSWORD, CHROMIUM, require_chromium, start_server
+from tests.browser import ANALYST_PASSWORD
 from tracker.models import Source
 
 PASSWORD = "Zq4-right-Hm8w-Vx2p"
@@ -173,41 +173,31 @@ def test_the_api_throttles_anonymous_visitors(api):
     assert statuses[:60] == [200] * 60 and statuses[60] == 429
 
 
-@pytest.fixture(scope="module")
-def admin_page(tmp_path_factory):
-    """The analyst, logged in to a real tracker server in Chromium, with every blocked
+@pytest.fixture
+def admin_page(browser, tracker_url):
+    """The analyst, logged in to the real tracker server in Chromium, with every blocked
     resource or script the browser reports collected in ``page.csp_violations``."""
-    require_chromium()
-    from playwright.sync_api import sync_playwright
+    context = browser.new_context(base_url=tracker_url, locale="en-GB")
+    context.add_init_script(
+        "document.addEventListener('securitypolicyviolation', event => console.error("
+        "'CSP violation: ' + event.violatedDirective + ' ' + event.blockedURI));"
+    )
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.csp_violations = []
 
-    process, url = start_server(tmp_path_factory.mktemp("csp-server"))
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-            context = browser.new_context(base_url=url, locale="en-GB")
-            context.add_init_script(
-                "document.addEventListener('securitypolicyviolation', event => console.error("
-                "'CSP violation: ' + event.violatedDirective + ' ' + event.blockedURI));"
-            )
-            page = context.new_page()
-            page.set_default_timeout(15_000)
-            page.csp_violations = []
+    def note_violation(message):
+        if "Content Security Policy" in message.text or "CSP violation" in message.text:
+            page.csp_violations.append(message.text)
 
-            def note_violation(message):
-                if "Content Security Policy" in message.text or "CSP violation" in message.text:
-                    page.csp_violations.append(message.text)
-
-            page.on("console", note_violation)
-            page.goto("/admin/login/")
-            page.fill("#id_username", "analyst")
-            page.fill("#id_password", ANALYST_PASSWORD)
-            page.click("input[type=submit]")
-            page.wait_for_url(re.compile(r"/admin/$"))
-            yield page
-            browser.close()
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    page.on("console", note_violation)
+    page.goto("/admin/login/")
+    page.fill("#id_username", "analyst")
+    page.fill("#id_password", ANALYST_PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(re.compile(r"/admin/$"))
+    yield page
+    context.close()
 
 
 def test_the_admins_scripts_run_under_the_policy(admin_page):

@@ -9,10 +9,10 @@ fixture loader and the API do.
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.http import HttpResponseRedirect
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -80,7 +80,9 @@ class VersionedForm(forms.ModelForm):
         self.conflict = None
         self.conflict_rows = []
         if self.instance.pk is not None:
+            # A change names the version it was made on; without it the check could not run.
             self.fields["expected_version"].initial = self.instance.version
+            self.fields["expected_version"].required = True
 
     def clean(self):
         cleaned = super().clean()
@@ -135,6 +137,14 @@ class TrackerAdmin(admin.ModelAdmin):
     save_on_top = True
     history_template = "admin/tracker/record_history.html"
     review_template = "admin/tracker/record_review.html"
+
+    def get_fieldsets(self, request, obj=None):
+        """The version travels with every form, whatever fields an admin lays out."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if "expected_version" in flatten_fieldsets(fieldsets):
+            return fieldsets
+        (name, options), *rest = fieldsets
+        return [(name, {**options, "fields": (*options["fields"], "expected_version")}), *rest]
 
     # --- lists ---
 
@@ -219,8 +229,14 @@ class TrackerAdmin(admin.ModelAdmin):
             *super().get_urls(),
         ]
 
+    def _record_or_404(self, request, object_id):
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            raise Http404(f"No {self.model._meta.verbose_name} with the id {object_id!r}.")
+        return obj
+
     def history_view(self, request, object_id, extra_context=None):
-        obj = get_object_or_404(self.model, pk=object_id)
+        obj = self._record_or_404(request, object_id)
         if not self.has_view_or_change_permission(request, obj):
             raise PermissionDenied
         rows = list(history_rows(obj))
@@ -268,7 +284,7 @@ class TrackerAdmin(admin.ModelAdmin):
         return TemplateResponse(request, self.history_template, context)
 
     def restore_view(self, request, object_id, history_id):
-        obj = get_object_or_404(self.model, pk=object_id)
+        obj = self._record_or_404(request, object_id)
         if request.method != "POST" or not self.has_change_permission(request, obj):
             raise PermissionDenied
         try:
@@ -286,7 +302,7 @@ class TrackerAdmin(admin.ModelAdmin):
         return HttpResponseRedirect(reverse(f"admin:{_info(self.model)}_history", args=[obj.pk]))
 
     def review_view(self, request, object_id):
-        obj = get_object_or_404(self.model, pk=object_id)
+        obj = self._record_or_404(request, object_id)
         if not issubclass(self.model, ReviewedModel) or not self.has_view_or_change_permission(request, obj):
             raise PermissionDenied
         if request.method == "POST":
