@@ -242,3 +242,17 @@ def test_restoring_a_version_is_a_new_recorded_change_with_links_and_parts(analy
     assert ban.citations.filter(pk=citation.pk).exists()
     latest = ban.history.latest()
     assert latest.changeset.kind == ChangeKind.RESTORE and "Restored version" in latest.changeset.message
+
+
+def test_a_save_outside_the_services_still_moves_the_version_and_makes_a_draft(analyst):
+    ban = PolicyInstrument.objects.get(slug="us-tx-deepseek-ban")
+    opened = ban.version
+    shell = PolicyInstrument.objects.get(pk=ban.pk)
+    shell.summary_en = "Changed in a shell."
+    shell.save()
+
+    stored = PolicyInstrument.objects.get(pk=ban.pk)
+    assert stored.version == opened + 1 and stored.editorial_state == "draft"
+    assert stored.history.latest().summary_en == "Changed in a shell."  # recorded, without a change set
+    with pytest.raises(ConflictError):
+        edit(ban, Actor.admin(analyst), expected_version=opened, title_en="From a form opened before")

@@ -60,7 +60,24 @@ class TimeStampedModel(models.Model):
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
             kwargs["update_fields"] = {*update_fields, "updated"}
+        if not getattr(self, "_written_by_service", False) and not self._state.adding and self.pk is not None:
+            self._count_direct_change(kwargs)
         super().save(*args, **kwargs)
+
+    def _count_direct_change(self, kwargs):
+        """A save that bypasses the services (a shell, a script) still moves the version, so
+        an editor's form opened before it is refused, and still makes a published record a
+        draft, so it is reviewed before readers see it."""
+        stored = type(self)._base_manager.filter(pk=self.pk).values_list("version", flat=True).first()
+        if stored is None:
+            return
+        self.version = stored + 1
+        changed = {"version"}
+        if getattr(self, "editorial_state", "draft") != "draft":
+            self.editorial_state = "draft"
+            changed.add("editorial_state")
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], *changed}
 
 
 class ReviewedModel(models.Model):

@@ -236,6 +236,7 @@ def _record_history(instance, history_type):
 def _write(instance, relations=None, force_insert=False):
     """Save a record and set its links without django-simple-history's per-signal rows."""
     instance.skip_history_when_saving = True
+    instance._written_by_service = True  # the service has set the version and state itself
     try:
         try:
             with transaction.atomic():
@@ -246,6 +247,7 @@ def _write(instance, relations=None, force_insert=False):
             raise ValidationError(f"{describe(instance).capitalize()}: {error}".strip()) from error
     finally:
         del instance.skip_history_when_saving
+        del instance._written_by_service
 
 
 def _commit_link_change(other, open_set):
