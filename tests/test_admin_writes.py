@@ -94,6 +94,8 @@ def test_a_new_ban_and_its_details_are_one_save(analyst):
         status="in_force",
         jurisdiction=str(Jurisdiction.objects.get(code="CN").pk),
         layers=[],
+        co_issuers=[],
+        products=[],
         affected_jurisdictions=[],
         targets=[],
         amends=[],

@@ -10,15 +10,17 @@ from django.db import IntegrityError, transaction
 
 from tests import factories
 from tracker.models import (
-    Ban,
     Fund,
     FundParticipant,
     IndicatorCitation,
+    IndicatorSubject,
     InstrumentCitation,
     Jurisdiction,
     Organization,
     PolicyInstrument,
+    Product,
     Source,
+    Subsidy,
 )
 
 pytestmark = pytest.mark.django_db
@@ -157,23 +159,70 @@ CASES = [
         False,
     ),
     (
-        "ban without a banned product",
-        lambda: Ban(
-            instrument=saved(factories.instrument(kind="ban")),
-            banned_product="",
-            scope="government_devices",
-            legal_form="memo",
+        "citation confirmed from a source whose text was not read",
+        lambda: InstrumentCitation(
+            instrument=saved(factories.instrument()),
+            source=Source.objects.get(slug="rand-full-stack-2025"),
+            locator="p. 1",
+            quote="A summary of the page.",
+            quote_language="en",
+            verbatim=False,
+            confidence="confirmed",
         ),
-        "banned_product",
+        "__all__",
+        "confirmed only from the source's own text",
+        True,
+    ),
+    (
+        "indicator subject that is both a place and a body",
+        lambda: IndicatorSubject(
+            indicator=saved(factories.indicator()),
+            jurisdiction=Jurisdiction.objects.get(code="US"),
+            organization=Organization.objects.get(slug="openai"),
+        ),
+        "__all__",
+        "choose one",
+        True,
+    ),
+    (
+        "indicator subject that is neither",
+        lambda: IndicatorSubject(indicator=saved(factories.indicator())),
+        "__all__",
+        "choose one",
+        True,
+    ),
+    (
+        "subsidy with an amount but no currency",
+        lambda: Subsidy(instrument=saved(factories.instrument(kind="subsidy")), pays_for="compute rental", amount=10),
+        "__all__",
+        "needs its ISO 4217 currency",
+        True,
+    ),
+    (
+        "subsidy that does not say what it pays for",
+        lambda: Subsidy(instrument=saved(factories.instrument(kind="subsidy")), pays_for=""),
+        "pays_for",
         "cannot be blank",
         True,
     ),
     (
-        "ban with an unknown scope",
-        lambda: Ban(
-            instrument=saved(factories.instrument(kind="ban")), banned_product="X", scope="the_moon", legal_form="memo"
-        ),
-        "scope",
+        "fund equivalent stated without its citation",
+        lambda: Fund(instrument=fund_instrument(), stated_equivalent=Decimal("8.2"), stated_equivalent_currency="USD"),
+        "stated_equivalent_citation",
+        "Cite the source",
+        False,
+    ),
+    (
+        "fund equivalent stated without its currency",
+        lambda: Fund(instrument=fund_instrument(), stated_equivalent=Decimal("8.2")),
+        "__all__",
+        "needs its ISO 4217 currency",
+        True,
+    ),
+    (
+        "product of an unknown kind",
+        lambda: Product(slug="test-product", name_en="A product", kind="gadget"),
+        "kind",
         "not a valid choice",
         True,
     ),

@@ -53,6 +53,9 @@ def wipe_tracker_data():
     Source.objects.update(translation_of=None)
     Indicator.objects.update(instrument=None)
     order = [
+        "indicatorsubject",
+        "stacklayercitation",
+        "subsidy",
         "indicatorcitation",
         "instrumentcitation",
         "fundparticipant",
@@ -63,6 +66,7 @@ def wipe_tracker_data():
         "ban",
         "indicator",
         "policyinstrument",
+        "product",
         "source",
         "organizationalias",
         "organization",

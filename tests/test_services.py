@@ -210,7 +210,7 @@ def test_a_restart_never_brings_back_a_deleted_record_nor_its_parts(reviewer):
 
     undelete(deletion=ChangeSet.objects.get(kind=ChangeKind.DELETE), actor=Actor.admin(reviewer))
     ban = PolicyInstrument.objects.get(slug="us-tx-deepseek-ban")
-    assert ban.citations.count() == citations and ban.ban.scope
+    assert ban.citations.count() == citations and ban.ban.scopes.exists()
     assert ban.targets.filter(slug="deepseek").exists()
 
 

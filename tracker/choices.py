@@ -116,12 +116,43 @@ class ExportControlForm(models.TextChoices):
 
 
 class BanScope(models.TextChoices):
+    """What a ban covers; a ban covers one or several (NASA: data, devices and networks)."""
+
     GOVERNMENT_DEVICES = "government_devices", "government devices"
     GOVERNMENT_NETWORKS = "government_networks", "government networks"
-    DEVICES_AND_NETWORKS = "devices_and_networks", "government devices and networks"
+    GOVERNMENT_DATA = "government_data", "government data"
     PERSONNEL_ANY_USE = "personnel_any_use", "any use by personnel"
+    STATE_AGENCIES = "state_agencies", "state or government agencies"
+    SCHOOLS = "schools", "public schools and universities"
     PUBLIC_SECTOR = "public_sector", "the whole public sector"
     NATIONWIDE = "nationwide", "the whole country"
+
+
+class ProductKind(models.TextChoices):
+    CHIP = "chip", "chip or accelerator"
+    CHIP_EQUIPMENT = "chip_equipment", "chip-making equipment"
+    MODEL = "model", "AI model"
+    FRAMEWORK = "framework", "software framework or platform"
+    APP = "app", "app or online service"
+
+
+class IssuerRole(models.TextChoices):
+    LEAD = "lead", "lead issuer"
+    CO_ISSUER = "co_issuer", "co-issuer"
+
+
+class SubjectRole(models.TextChoices):
+    """How a jurisdiction or organization stands in a quantitative claim."""
+
+    SUBJECT = "subject", "subject (what the figure is about)"
+    COMPARED = "compared", "compared with"
+    PARTNER = "partner", "partner"
+    INVESTOR = "investor", "investor"
+
+
+class CitationRole(models.TextChoices):
+    SUPPORT = "support", "supports the record"
+    CONTEXT = "context", "context only (a general passage)"
 
 
 class BanLegalForm(models.TextChoices):

@@ -5,8 +5,8 @@ from functools import reduce
 from operator import or_
 
 from django.db import models
-from django.db.models import Q
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Q
+from django.db.models.functions import Coalesce, Substr
 from django.utils.text import smart_split, unescape_string_literal
 
 
@@ -78,11 +78,31 @@ class PolicyInstrumentQuerySet(ReviewedQuerySet):
             )
         return self.filter(matches) if matches else self
 
+    def in_country(self, code):
+        """Measures of a country and of its states, provinces and cities (codes start with the country's)."""
+        return self.filter(Q(jurisdiction__code=code) | Q(jurisdiction__code__startswith=f"{code}-"))
+
+    def layer_kind_matrix(self, countries=("CN", "US")):
+        """The report's Figure 1 as data: {(layer code, kind, country): number of measures}.
+
+        One grouped query; a measure on several layers counts once in each.
+        """
+        country = Substr("jurisdiction__code", 1, 2)
+        rows = (
+            self.filter(layers__isnull=False)
+            .annotate(country=country)
+            .filter(country__in=countries)
+            .values("layers__code", "kind", "country")
+            .annotate(measures=Count("pk", distinct=True))
+            .order_by()
+        )
+        return {(row["layers__code"], row["kind"], row["country"]): row["measures"] for row in rows}
+
     def with_related(self):
         """What a list of measures shows, fetched in a fixed number of queries."""
         from tracker.models.details import DETAIL_MODELS
 
         details = [model.accessor_name() for model in dict.fromkeys(DETAIL_MODELS.values())]
         return self.select_related("jurisdiction", "issuing_body", "part_of", *details).prefetch_related(
-            "layers", "targets", "affected_jurisdictions"
+            "layers", "co_issuers", "products", "targets", "affected_jurisdictions"
         )

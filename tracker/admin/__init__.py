@@ -1,3 +1,3 @@
 """The analysts' admin, one module per domain."""
 
-from tracker.admin import geography, indicators, instruments, journal, organizations, sources  # noqa: F401
+from tracker.admin import geography, indicators, instruments, journal, organizations, products, sources  # noqa: F401

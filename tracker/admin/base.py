@@ -37,6 +37,7 @@ from tracker.services.records import (
     history_model,
     history_rows,
     snapshot,
+    validate_relations,
 )
 
 # Addresses typed without a scheme are taken as https, Django 6's default.
@@ -63,7 +64,24 @@ def _as_post_value(value):
     return str(value)
 
 
-class VersionedForm(forms.ModelForm):
+class RelationRulesForm(forms.ModelForm):
+    """Runs the model's rules on its many-to-many links (``validate_relations``) with the
+    links chosen in the form, so they are refused beside their field, as the services would."""
+
+    def _post_clean(self):
+        super()._post_clean()
+        names = getattr(type(self.instance), "validated_relations", ())
+        if not names or any(name in self.errors for name in names):
+            return
+        try:
+            validate_relations(
+                self.instance, {name: self.cleaned_data[name] for name in names if name in self.cleaned_data}
+            )
+        except ValidationError as error:
+            self._update_errors(error)
+
+
+class VersionedForm(RelationRulesForm):
     """Carries the version the editor opened; a save over a newer version is refused.
 
     The check locks the stored row for the rest of the request (one transaction per
@@ -373,6 +391,12 @@ def _child_changes(formset):
             }
         changes.append(ChildChange(record=obj, relations=relations))
     return changes
+
+
+class PartInline(admin.StackedInline):
+    """An inline whose rows keep their model's link rules."""
+
+    form = RelationRulesForm
 
 
 class CitationInline(admin.StackedInline):

@@ -1,7 +1,13 @@
+from urllib.parse import urlencode
+
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 
-from tracker.admin.base import CitationInline, TrackerAdmin, VersionedForm
+from tracker.admin.base import CitationInline, PartInline, TrackerAdmin
+from tracker.choices import InstrumentKind
 from tracker.models import (
     DETAIL_MODELS,
     Ban,
@@ -9,10 +15,13 @@ from tracker.models import (
     Fund,
     FundParticipant,
     InstrumentCitation,
+    Jurisdiction,
     Lab,
     PilotZone,
     PolicyInstrument,
     StackLayer,
+    StackLayerCitation,
+    Subsidy,
 )
 
 
@@ -20,17 +29,39 @@ class InstrumentCitationInline(CitationInline):
     model = InstrumentCitation
 
 
-class DetailInline(admin.StackedInline):
+class DetailInline(PartInline):
     extra = 0
     max_num = 1
     can_delete = True
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "scopes":
+            kwargs["widget"] = forms.CheckboxSelectMultiple
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class CountryFilter(admin.SimpleListFilter):
+    """Measures of a country, its states and its cities (a jurisdiction code starts with its country's)."""
+
+    title = "country"
+    parameter_name = "country"
+
+    def lookups(self, request, model_admin):
+        countries = Jurisdiction.objects.filter(level="country").order_by("code")
+        return [(country.code, country.name_en) for country in countries]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.in_country(self.value())
+        return queryset
 
 
 # Per-model options of the detail inlines; the set of detail models comes from DETAIL_MODELS.
 DETAIL_INLINE_OPTIONS = {
     Fund: {"autocomplete_fields": ("vehicle",), "show_change_link": True},  # participants on the fund's page
     Lab: {"autocomplete_fields": ("organization", "host_city", "sponsors")},
-    PilotZone: {"autocomplete_fields": ("city",)},
+    PilotZone: {"autocomplete_fields": ("places",)},
+    Subsidy: {"autocomplete_fields": ("eligible_organizations",)},
 }
 
 _INLINE_BY_MODEL = {
@@ -42,20 +73,8 @@ _INLINE_BY_MODEL = {
 DETAIL_INLINES = {kind: _INLINE_BY_MODEL[model] for kind, model in DETAIL_MODELS.items()}
 
 
-class PolicyInstrumentForm(VersionedForm):
-    def clean(self):
-        cleaned = super().clean()
-        if "amends" in cleaned:
-            try:
-                self.instance.validate_relations(amends=cleaned["amends"])
-            except forms.ValidationError as error:
-                self.add_error(None, error)
-        return cleaned
-
-
 @admin.register(PolicyInstrument)
 class PolicyInstrumentAdmin(TrackerAdmin):
-    form = PolicyInstrumentForm
     list_display = (
         "title_en",
         "kind",
@@ -65,10 +84,19 @@ class PolicyInstrumentAdmin(TrackerAdmin):
         "announced_display",
         "effective_from_display",
     )
-    list_filter = ("kind", "status", "layers", "jurisdiction")
+    list_filter = ("kind", "status", "layers", CountryFilter, "jurisdiction")
     # The search box shows when search_fields is set; the search itself is the queryset's.
     search_fields = PolicyInstrument.objects.none().SEARCH_FIELDS
-    autocomplete_fields = ("jurisdiction", "issuing_body", "affected_jurisdictions", "targets", "part_of", "amends")
+    autocomplete_fields = (
+        "jurisdiction",
+        "issuing_body",
+        "co_issuers",
+        "affected_jurisdictions",
+        "targets",
+        "products",
+        "part_of",
+        "amends",
+    )
     prepopulated_fields = {"slug": ("title_en",)}
     list_select_related = ("jurisdiction", "issuing_body")
     date_hierarchy = "effective_from"
@@ -77,7 +105,10 @@ class PolicyInstrumentAdmin(TrackerAdmin):
             None,
             {"fields": ("slug", ("title_en", "title_zh"), ("kind", "status"), "layers", ("summary_en", "summary_zh"))},
         ),
-        ("Who and whom", {"fields": ("jurisdiction", "issuing_body", "affected_jurisdictions", "targets")}),
+        (
+            "Who and whom",
+            {"fields": ("jurisdiction", "issuing_body", "co_issuers", "affected_jurisdictions", "targets", "products")},
+        ),
         ("Relations", {"fields": ("part_of", "amends", "document_number", "url")}),
         (
             "Dates",
@@ -96,8 +127,8 @@ class PolicyInstrumentAdmin(TrackerAdmin):
     )
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
-        if db_field.name == "layers":
-            # Nine layers: tick boxes read better than a two-pane selector.
+        if db_field.name in ("layers", "scopes"):
+            # A handful of fixed terms: tick boxes read better than a two-pane selector.
             kwargs["widget"] = forms.CheckboxSelectMultiple
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
@@ -127,11 +158,22 @@ class FundParticipantInline(admin.TabularInline):
 
 @admin.register(Fund)
 class FundAdmin(TrackerAdmin):
-    list_display = ("instrument", "amount", "currency", "usd_equivalent", "term_years")
+    list_display = ("instrument", "amount", "currency", "stated_equivalent", "usd_equivalent", "term_years")
     search_fields = ("instrument__title_en", "instrument__slug")
     autocomplete_fields = ("instrument", "vehicle")
     list_select_related = ("instrument",)
     inlines = [FundParticipantInline]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        """The stated equivalent cites one of the fund's own measure's citations."""
+        if db_field.name == "stated_equivalent_citation":
+            fund_id = request.resolver_match.kwargs.get("object_id") if request.resolver_match else None
+            kwargs["queryset"] = InstrumentCitation.objects.filter(instrument__fund__pk=fund_id)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class StackLayerCitationInline(CitationInline):
+    model = StackLayerCitation
 
 
 @admin.register(StackLayer)
@@ -139,6 +181,41 @@ class StackLayerAdmin(TrackerAdmin):
     list_display = ("position", "code", "name_en", "name_zh", "definition")
     list_display_links = ("code",)
     search_fields = ("code", "name_en", "name_zh")
+    inlines = [StackLayerCitationInline]
+    change_list_template = "admin/tracker/stacklayer/change_list.html"
+
+    def get_urls(self):
+        return [
+            path("matrix/", self.admin_site.admin_view(self.matrix_view), name="tracker_stacklayer_matrix"),
+            *super().get_urls(),
+        ]
+
+    def matrix_view(self, request):
+        """The report's Figure 1: the policy tools used at each layer of the stack, China beside the US."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        countries = ("CN", "US")
+        kinds = [kind for kind in InstrumentKind if kind != InstrumentKind.PILOT_ZONE_PROGRAMME]
+        counts = PolicyInstrument.objects.layer_kind_matrix(countries)
+        changelist = reverse("admin:tracker_policyinstrument_changelist")
+        rows = []
+        for layer in StackLayer.objects.order_by("position"):
+            cells = []
+            for kind in kinds:
+                for country in countries:
+                    count = counts.get((layer.code, kind.value, country), 0)
+                    query = urlencode({"layers__id__exact": layer.pk, "kind__exact": kind.value, "country": country})
+                    cells.append({"count": count, "url": f"{changelist}?{query}"})
+            rows.append({"layer": layer, "cells": cells})
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Policy tools by layer of the AI stack (Figure 1)",
+            "opts": self.model._meta,
+            "kinds": kinds,
+            "countries": countries,
+            "rows": rows,
+        }
+        return TemplateResponse(request, "admin/tracker/stacklayer/matrix.html", context)
 
 
 class DetailAdmin(TrackerAdmin):
@@ -158,9 +235,16 @@ class LabAdmin(DetailAdmin):
 
 @admin.register(PilotZone)
 class PilotZoneAdmin(DetailAdmin):
-    list_display = ("instrument", "city", "designated", "programme")
-    list_select_related = ("instrument", "city", "instrument__part_of")
-    autocomplete_fields = ("instrument", "city")
+    list_display = ("instrument", "place_names", "designated", "programme")
+    list_select_related = ("instrument", "instrument__part_of")
+    autocomplete_fields = ("instrument", "places")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("places")
+
+    @admin.display(description="places")
+    def place_names(self, obj):
+        return ", ".join(place.name_en for place in obj.places.all())
 
     @admin.display(description="programme", ordering="instrument__part_of__title_en")
     def programme(self, obj):
@@ -175,5 +259,12 @@ class ExportControlAdmin(DetailAdmin):
 
 @admin.register(Ban)
 class BanAdmin(DetailAdmin):
-    list_display = ("instrument", "banned_product", "scope", "legal_form")
-    list_filter = ("scope", "legal_form")
+    list_display = ("instrument", "scope_names", "legal_form")
+    list_filter = ("scopes", "legal_form")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("scopes")
+
+    @admin.display(description="covers")
+    def scope_names(self, obj):
+        return ", ".join(scope.name_en for scope in obj.scopes.all())

@@ -1,11 +1,22 @@
 """The tracker's schema, split by domain and re-exported here."""
 
-from tracker.models.details import DETAIL_MODELS, Ban, ExportControl, Fund, FundParticipant, Lab, PilotZone
+from tracker.models.details import (
+    DETAIL_MODELS,
+    Ban,
+    ExportControl,
+    Fund,
+    FundParticipant,
+    Lab,
+    PilotZone,
+    Scope,
+    Subsidy,
+)
 from tracker.models.geography import Jurisdiction
 from tracker.models.history import ChangeSet, Tombstone
-from tracker.models.indicators import Indicator, IndicatorCitation
-from tracker.models.instruments import InstrumentCitation, PolicyInstrument, StackLayer
+from tracker.models.indicators import Indicator, IndicatorCitation, IndicatorSubject
+from tracker.models.instruments import InstrumentCitation, PolicyInstrument, StackLayer, StackLayerCitation
 from tracker.models.organizations import Organization, OrganizationAlias
+from tracker.models.products import Product
 from tracker.models.sources import Source
 
 __all__ = [
@@ -19,15 +30,20 @@ __all__ = [
     "FundParticipant",
     "Indicator",
     "IndicatorCitation",
+    "IndicatorSubject",
     "InstrumentCitation",
     "Jurisdiction",
     "Lab",
     "Organization",
     "OrganizationAlias",
     "PilotZone",
+    "Product",
+    "Scope",
     "PolicyInstrument",
     "Source",
     "StackLayer",
+    "StackLayerCitation",
+    "Subsidy",
 ]
 
 

@@ -93,6 +93,26 @@ class Fund(InstrumentDetail):
         blank=True,
         help_text="The day whose exchange rate gave the equivalent.",
     )
+    stated_equivalent = models.DecimalField(
+        "equivalent stated by a source",
+        max_digits=20,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="The amount in another currency as a source states it (the report's US$8.2 bn for CNY 60.06 bn).",
+    )
+    stated_equivalent_currency = models.CharField(
+        "currency of the stated equivalent", max_length=3, blank=True, choices=CURRENCIES
+    )
+    stated_equivalent_citation = models.ForeignKey(
+        "tracker.InstrumentCitation",
+        null=True,
+        blank=True,
+        # The figure stays if its citation is removed, but it is then unsupported (clean() says so).
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The citation where the source states the equivalent.",
+    )
     term_years = models.PositiveSmallIntegerField("term (years)", null=True, blank=True)
     focus = models.TextField(blank=True, help_text="What it invests in.")
 
@@ -123,14 +143,26 @@ class Fund(InstrumentDetail):
                 name="fund_term_positive",
                 violation_error_message="A fund's term is at least one year.",
             ),
+            models.CheckConstraint(
+                condition=(Q(stated_equivalent__isnull=True) & Q(stated_equivalent_currency=""))
+                | (Q(stated_equivalent__isnull=False) & Q(stated_equivalent_currency__in=sorted(CURRENCY_CODES))),
+                name="fund_stated_equivalent_has_currency",
+                violation_error_message="A stated equivalent needs its ISO 4217 currency, and a currency its amount.",
+            ),
         ]
 
     def clean(self):
         super().clean()
+        errors = {}
         if self.usd_equivalent is not None and self.currency != "USD" and self.usd_rate_date is None:
-            raise ValidationError(
-                {"usd_rate_date": "Give the date of the exchange rate behind the US-dollar equivalent."}
-            )
+            errors["usd_rate_date"] = "Give the date of the exchange rate behind the US-dollar equivalent."
+        if self.stated_equivalent is not None and self.stated_equivalent_citation_id is None:
+            errors["stated_equivalent_citation"] = "Cite the source that states the equivalent."
+        citation = self.stated_equivalent_citation if self.stated_equivalent_citation_id else None
+        if citation is not None and citation.instrument_id != self.instrument_id:
+            errors["stated_equivalent_citation"] = "Choose a citation of this fund's own measure."
+        if errors:
+            raise ValidationError(errors)
 
 
 class FundParticipantManager(models.Manager):
@@ -213,6 +245,49 @@ class Lab(InstrumentDetail):
         return self.instrument.date_display("effective_from")
 
 
+class Subsidy(InstrumentDetail):
+    """A subsidy or voucher: what it pays for, how much, and who may claim it."""
+
+    instrument_kinds = (InstrumentKind.SUBSIDY,)
+
+    instrument = instrument_link("subsidy")
+    pays_for = models.CharField(max_length=300, help_text="What it pays for: compute rental, model training.")
+    rate = models.CharField(
+        max_length=200, blank=True, help_text='The rate or cap as the source gives it: "up to 50% of the rent".'
+    )
+    amount = models.DecimalField(
+        max_digits=20, decimal_places=2, null=True, blank=True, help_text="The total budget, in its own currency."
+    )
+    currency = models.CharField(max_length=3, blank=True, choices=CURRENCIES, help_text="ISO 4217 code of the amount.")
+    eligible = models.TextField(blank=True, help_text="Who may claim it, in the source's words.")
+    eligible_organizations = models.ManyToManyField(
+        "tracker.Organization", blank=True, related_name="eligible_for_subsidies", help_text="Named claimants."
+    )
+
+    _history_m2m_fields = ("eligible_organizations",)
+
+    class Meta:
+        verbose_name_plural = "subsidies"
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(pays_for=""),
+                name="subsidy_says_what_it_pays_for",
+                violation_error_message="Say what the subsidy pays for.",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__isnull=True) | Q(amount__gte=0),
+                name="subsidy_amount_not_negative",
+                violation_error_message="A subsidy's amount cannot be negative.",
+            ),
+            models.CheckConstraint(
+                condition=(Q(amount__isnull=True) & Q(currency=""))
+                | (Q(amount__isnull=False) & Q(currency__in=sorted(CURRENCY_CODES))),
+                name="subsidy_amount_has_currency",
+                violation_error_message="An amount needs its ISO 4217 currency, and a currency its amount.",
+            ),
+        ]
+
+
 class PilotZone(InstrumentDetail):
     """A designated AI pilot zone.
 
@@ -224,13 +299,19 @@ class PilotZone(InstrumentDetail):
     instrument_kinds = (InstrumentKind.PILOT_ZONE,)
 
     instrument = instrument_link("pilot_zone")
-    city = models.ForeignKey(
+    places = models.ManyToManyField(
         "tracker.Jurisdiction",
-        on_delete=models.PROTECT,
         related_name="pilot_zones",
-        help_text="The city or area designated.",
+        help_text="The cities or areas designated: one, or several designated together (Jinan and Qingdao).",
     )
     focus = models.TextField(blank=True)
+
+    _history_m2m_fields = ("places",)
+    validated_relations = ("places",)
+
+    def validate_relations(self, *, places):
+        if not places:
+            raise ValidationError({"places": "Name the city or area designated."})
 
     @property
     def designated(self):
@@ -266,24 +347,59 @@ class Ban(InstrumentDetail):
     instrument_kinds = (InstrumentKind.BAN,)
 
     instrument = instrument_link("ban")
-    banned_product = models.CharField(max_length=300, help_text="What is banned: the DeepSeek app and website.")
-    scope = models.CharField(max_length=24, choices=BanScope.choices)
+    banned_product = models.CharField(
+        "wording",
+        max_length=300,
+        blank=True,
+        help_text="What is banned in the issuer's words; the banned products are the measure's products.",
+    )
+    scopes = models.ManyToManyField(
+        "tracker.Scope", related_name="bans", help_text="What the ban covers: one or several."
+    )
     legal_form = models.CharField(max_length=20, choices=BanLegalForm.choices)
     scope_detail = models.TextField(blank=True, help_text="Who and what the ban covers, in the issuer's words.")
 
+    _history_m2m_fields = ("scopes",)
+    validated_relations = ("scopes",)
+
     class Meta:
         constraints = [
-            in_vocabulary("ban_scope_known", "scope", BanScope, "ban scope"),
             in_vocabulary("ban_legal_form_known", "legal_form", BanLegalForm, "legal form of ban"),
-            models.CheckConstraint(
-                condition=~Q(banned_product=""),
-                name="ban_names_product",
-                violation_error_message="Say what the ban covers.",
-            ),
         ]
+
+    def validate_relations(self, *, scopes):
+        if not scopes:
+            raise ValidationError({"scopes": "Say what the ban covers: choose one or more scopes."})
+
+
+class ScopeManager(models.Manager):
+    def get_by_natural_key(self, code):
+        return self.get(code=code)
+
+
+class Scope(models.Model):
+    """One of the things a ban can cover (government devices, networks, data ...): a fixed vocabulary."""
+
+    code = models.CharField(max_length=24, unique=True, choices=BanScope.choices)
+    name_en = models.CharField("name (English)", max_length=100)
+    name_zh = models.CharField("name (Chinese)", max_length=100, blank=True)
+
+    objects = ScopeManager()
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [in_vocabulary("scope_code_known", "code", BanScope, "ban scope")]
+
+    def __str__(self):
+        return self.name_en
+
+    def natural_key(self):
+        return (self.code,)
 
 
 # The one registry of kind-specific details: which detail model a measure of each kind
 # has.  ``PolicyInstrument.detail``, ``with_related()``, the admin's inlines and the
 # services read it; nothing else lists the detail models.
-DETAIL_MODELS = {kind: model for model in (Fund, Lab, PilotZone, ExportControl, Ban) for kind in model.instrument_kinds}
+DETAIL_MODELS = {
+    kind: model for model in (Fund, Subsidy, Lab, PilotZone, ExportControl, Ban) for kind in model.instrument_kinds
+}

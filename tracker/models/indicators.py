@@ -2,9 +2,9 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 
-from tracker.choices import IndicatorKind, IndicatorUnit
+from tracker.choices import IndicatorKind, IndicatorUnit, SubjectRole
 from tracker.iso4217 import CURRENCIES, CURRENCY_CODES
-from tracker.models.base import ReviewedModel, SlugKeyedModel
+from tracker.models.base import ReviewedModel, SlugKeyedModel, TimeStampedModel
 from tracker.models.rules import in_vocabulary
 from tracker.models.sources import CitationBase, CitationManager
 
@@ -45,11 +45,8 @@ class Indicator(ReviewedModel, SlugKeyedModel):
     year = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="The year the value is for, or the target year."
     )
-    jurisdiction = models.ForeignKey(
-        "tracker.Jurisdiction", null=True, blank=True, on_delete=models.PROTECT, related_name="indicators"
-    )
-    organization = models.ForeignKey(
-        "tracker.Organization", null=True, blank=True, on_delete=models.PROTECT, related_name="indicators"
+    layers = models.ManyToManyField(
+        "tracker.StackLayer", blank=True, related_name="indicators", help_text="Layers of the AI stack it measures."
     )
     instrument = models.ForeignKey(
         "tracker.PolicyInstrument",
@@ -63,7 +60,7 @@ class Indicator(ReviewedModel, SlugKeyedModel):
         "self", blank=True, help_text="Other claims about the same quantity, from other sources."
     )
 
-    _history_m2m_fields = ("compares_with",)
+    _history_m2m_fields = ("compares_with", "layers")
 
     class Meta:
         ordering = ["slug"]
@@ -115,3 +112,68 @@ class IndicatorCitation(CitationBase):
         return super().natural_key()
 
     natural_key.dependencies = ["tracker.indicator", "tracker.source"]
+
+
+class IndicatorSubjectManager(models.Manager):
+    def get_by_natural_key(self, indicator_slug, subject_kind, subject_key, role):
+        subject = (
+            {"jurisdiction__code": subject_key}
+            if subject_kind == "jurisdiction"
+            else {"organization__slug": subject_key}
+        )
+        return self.get(indicator__slug=indicator_slug, role=role, **subject)
+
+
+class IndicatorSubject(TimeStampedModel):
+    """A jurisdiction or organization a quantitative claim is about, with its part in it: the
+    United States and China compared in an investment gap, Stargate's partners."""
+
+    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="subjects")
+    jurisdiction = models.ForeignKey(
+        "tracker.Jurisdiction", null=True, blank=True, on_delete=models.PROTECT, related_name="indicator_subjects"
+    )
+    organization = models.ForeignKey(
+        "tracker.Organization", null=True, blank=True, on_delete=models.PROTECT, related_name="indicator_subjects"
+    )
+    role = models.CharField(max_length=12, choices=SubjectRole.choices, default=SubjectRole.SUBJECT)
+
+    objects = IndicatorSubjectManager()
+    version_parent = "indicator"
+
+    class Meta:
+        ordering = ["indicator", "role", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(jurisdiction__isnull=True, organization__isnull=False)
+                | Q(jurisdiction__isnull=False, organization__isnull=True),
+                name="indicator_subject_one_of",
+                violation_error_message="A subject is a jurisdiction or an organization: choose one.",
+            ),
+            models.UniqueConstraint(
+                fields=["indicator", "jurisdiction", "role"],
+                condition=Q(jurisdiction__isnull=False),
+                name="indicator_subject_jurisdiction_unique",
+                violation_error_message="This jurisdiction already has that role in this claim.",
+            ),
+            models.UniqueConstraint(
+                fields=["indicator", "organization", "role"],
+                condition=Q(organization__isnull=False),
+                name="indicator_subject_organization_unique",
+                violation_error_message="This organization already has that role in this claim.",
+            ),
+            in_vocabulary("indicator_subject_role_known", "role", SubjectRole, "subject role"),
+        ]
+
+    def __str__(self):
+        return f"{self.jurisdiction or self.organization} ({self.get_role_display()})"
+
+    @property
+    def subject(self):
+        return self.jurisdiction or self.organization
+
+    def natural_key(self):
+        if self.jurisdiction_id:
+            return (*self.indicator.natural_key(), "jurisdiction", self.jurisdiction.code, self.role)
+        return (*self.indicator.natural_key(), "organization", self.organization.slug, self.role)
+
+    natural_key.dependencies = ["tracker.indicator", "tracker.jurisdiction", "tracker.organization"]

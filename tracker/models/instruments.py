@@ -1,8 +1,7 @@
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 
-from tracker.choices import InstrumentKind, InstrumentStatus, StackLayerCode
+from tracker.choices import InstrumentKind, InstrumentStatus, IssuerRole, StackLayerCode
 from tracker.models.base import (
     ReviewedModel,
     SlugKeyedModel,
@@ -88,6 +87,18 @@ class PolicyInstrument(ReviewedModel, SlugKeyedModel):
         related_name="issued_instruments",
         help_text="The body that issued or imposes it.",
     )
+    co_issuers = models.ManyToManyField(
+        "tracker.Organization",
+        blank=True,
+        related_name="co_issued_instruments",
+        help_text="Bodies that issued it jointly with the lead issuer (the issuing body).",
+    )
+    products = models.ManyToManyField(
+        "tracker.Product",
+        blank=True,
+        related_name="instruments",
+        help_text="Products the measure names, supports or hits: for a ban, what is banned.",
+    )
     affected_jurisdictions = models.ManyToManyField(
         "tracker.Jurisdiction",
         blank=True,
@@ -133,7 +144,7 @@ class PolicyInstrument(ReviewedModel, SlugKeyedModel):
 
     objects = SlugManager.from_queryset(PolicyInstrumentQuerySet)()
 
-    _history_m2m_fields = ("layers", "affected_jurisdictions", "targets", "amends")
+    _history_m2m_fields = ("layers", "co_issuers", "products", "affected_jurisdictions", "targets", "amends")
     # Links that are a measure's substance: the organization a ban hits cannot be deleted
     # from under it (``tracker.services.records.deletion_plan``).
     substantive_links = ("layers", "affected_jurisdictions", "targets")
@@ -187,16 +198,28 @@ class PolicyInstrument(ReviewedModel, SlugKeyedModel):
             errors["part_of"] = cycle
         raise_if(errors)
 
-    validated_relations = ("amends",)
+    validated_relations = ("amends", "co_issuers", "products")
 
-    def validate_relations(self, *, amends):
+    def validate_relations(self, *, amends, co_issuers, products):
         """Rules on many-to-many links, which ``clean()`` cannot see before they are saved.
 
-        Called with the proposed links by the admin's form and with the saved ones by the
-        fixture loader.
+        Called by the services with the proposed links (and the admin's form with its own).
         """
+        errors = {}
         if self.pk is not None and any(other.pk == self.pk for other in amends):
-            raise ValidationError({"amends": "A measure cannot amend itself."})
+            errors["amends"] = "A measure cannot amend itself."
+        if co_issuers and self.issuing_body_id is None:
+            errors["co_issuers"] = "Name the lead issuer (the issuing body) before its co-issuers."
+        elif any(other.pk == self.issuing_body_id for other in co_issuers):
+            errors["co_issuers"] = f"{self.issuing_body} is the lead issuer; it is not also a co-issuer."
+        if self.kind == InstrumentKind.BAN and not products:
+            errors["products"] = "Say what the ban covers: choose the banned products."
+        raise_if(errors)
+
+    def issuers(self):
+        """The issuers with their roles: the lead first, then the co-issuers."""
+        lead = [(self.issuing_body, IssuerRole.LEAD)] if self.issuing_body_id else []
+        return lead + [(body, IssuerRole.CO_ISSUER) for body in self.co_issuers.all()]
 
     def date_display(self, name):
         return format_partial_date(getattr(self, name), getattr(self, f"{name}_precision"))
@@ -242,3 +265,26 @@ class InstrumentCitation(CitationBase):
         return super().natural_key()
 
     natural_key.dependencies = ["tracker.policyinstrument", "tracker.source"]
+
+
+class StackLayerCitationManager(models.Manager):
+    def get_by_natural_key(self, layer_code, source_slug, locator):
+        return self.get(layer__code=layer_code, source__slug=source_slug, locator=locator)
+
+
+class StackLayerCitation(CitationBase):
+    """Where the framework's layers come from: the report's own account of the AI stack."""
+
+    layer = models.ForeignKey(StackLayer, on_delete=models.CASCADE, related_name="citations")
+
+    subject_field = version_parent = "layer"
+    objects = StackLayerCitationManager()
+
+    class Meta:
+        ordering = ["layer", "source", "locator"]
+        constraints = CitationBase.citation_constraints("stack_layer", "layer")
+
+    def natural_key(self):
+        return super().natural_key()
+
+    natural_key.dependencies = ["tracker.stacklayer", "tracker.source"]

@@ -1,7 +1,7 @@
 from django.db import models
 from django.db.models import Q
 
-from tracker.choices import Confidence, SourceKind
+from tracker.choices import CitationRole, Confidence, SourceKind
 from tracker.models.base import (
     ReviewedModel,
     SlugKeyedModel,
@@ -97,7 +97,19 @@ class CitationBase(TimeStampedModel):
         help_text="Whether the quote is the source's own words; off for a summary of a source "
         "whose text could not be read.",
     )
-    confidence = models.CharField(max_length=12, choices=Confidence.choices, default=Confidence.REPORTED)
+    confidence = models.CharField(
+        max_length=12,
+        choices=Confidence.choices,
+        default=Confidence.REPORTED,
+        help_text="Confirmed only from the source's own text, read and quoted word for word.",
+    )
+    role = models.CharField(
+        max_length=8,
+        choices=CitationRole.choices,
+        default=CitationRole.SUPPORT,
+        help_text="Support: the passage states this record's facts. Context: a general passage "
+        "that bears on the record without stating its facts.",
+    )
     note = models.TextField(blank=True, help_text="How the source bears on the record, or what it disagrees on.")
 
     subject_field = None  # name of the foreign key to the cited record, set by subclasses
@@ -130,6 +142,13 @@ class CitationBase(TimeStampedModel):
                 violation_error_message="Quote the passage the record rests on.",
             ),
             in_vocabulary(f"{prefix}_citation_confidence_known", "confidence", Confidence, "confidence"),
+            in_vocabulary(f"{prefix}_citation_role_known", "role", CitationRole, "citation role"),
+            models.CheckConstraint(
+                condition=~Q(confidence=Confidence.CONFIRMED) | Q(verbatim=True),
+                name=f"{prefix}_citation_confirmed_is_read",
+                violation_error_message="A fact is confirmed only from the source's own text, quoted word for word: "
+                "a summary of a source whose text was not read is at most reported.",
+            ),
         ]
 
 
