@@ -194,3 +194,33 @@ def test_the_migrations_carry_old_seed_data_across(tmp_path):
         "['subject:Jurisdiction', 'subject:Organization']",
         "reported True",
     ]
+
+
+def test_the_seed_data_use_the_new_shapes():
+    network = PolicyInstrument.objects.get(slug="cn-national-integrated-computing-network")
+    assert [(body.slug, role) for body, role in network.issuers()] == [
+        ("cn-ndrc", "lead"),
+        ("cn-national-data-administration", "co_issuer"),
+    ]
+    fund = PolicyInstrument.objects.get(slug="cn-national-ai-industry-investment-fund").fund
+    assert (fund.amount, fund.currency) == (60_060_000_000, "CNY")
+    assert (fund.stated_equivalent, fund.stated_equivalent_currency) == (8_200_000_000, "USD")
+    assert "82\u00a0億美元" in fund.stated_equivalent_citation.quote
+    assert set(Product.objects.get(slug="nvidia-h20").instruments.values_list("slug", flat=True)) == {
+        "us-2025-nvidia-h20-licence-requirement"
+    }
+    texas = PolicyInstrument.objects.get(slug="us-tx-deepseek-ban")
+    assert {"deepseek-app", "rednote", "lemon8"} <= set(texas.products.values_list("slug", flat=True))
+
+
+def test_a_general_passage_cited_for_a_specific_record_is_context():
+    from tracker.models import InstrumentCitation
+
+    voucher = InstrumentCitation.objects.get(
+        instrument__slug="cn-sh-compute-vouchers", source__slug="ilr-full-stack-zh-2025"
+    )
+    assert voucher.role == "context"
+    texas = InstrumentCitation.objects.get(instrument__slug="us-tx-deepseek-ban", source__slug="ilr-full-stack-zh-2025")
+    assert texas.role == "support"
+    # Every record the report names still has a citation of the report that supports it or sets its context.
+    assert not InstrumentCitation.objects.filter(role="context", verbatim=False, confidence="confirmed").exists()
