@@ -34,7 +34,7 @@ def test_a_measure_shows_the_details_of_its_kind(analyst_client, kind):
     assert page.status_code == 200
     inline_prefixes = {formset.formset.prefix for formset in page.context["inline_admin_formsets"]}
     assert "citations" in inline_prefixes
-    assert len(inline_prefixes) == 2
+    assert {"citations", "events"} <= inline_prefixes and len(inline_prefixes) == 3
 
 
 def change_form_data(analyst_client, url):
@@ -60,14 +60,27 @@ def test_an_invalid_edit_is_refused_with_the_fields_message_and_nothing_changes(
     instrument = PolicyInstrument.objects.get(slug="us-tx-deepseek-ban")
     url = reverse("admin:tracker_policyinstrument_change", args=[instrument.pk])
     data = change_form_data(analyst_client, url)
-    data.update(effective_until="2000-01-01", effective_until_precision="day", title_en="Changed title")
+    # Its dates follow from its events: an expiry before it took effect is refused.
+    new = int(data["events-TOTAL_FORMS"])
+    data.update(
+        {
+            "events-TOTAL_FORMS": str(new + 1),
+            f"events-{new}-kind": "expired",
+            f"events-{new}-sequence": "1",
+            f"events-{new}-date_kind": "exact",
+            f"events-{new}-date": "2000-01-01",
+            f"events-{new}-date_precision": "day",
+            f"events-{new}-instrument": str(instrument.pk),
+            "title_en": "Changed title",
+        }
+    )
 
     refused = analyst_client.post(url, data)
 
     assert refused.status_code == 200
     assert "cannot stop having effect before it takes effect" in refused.content.decode()
     instrument.refresh_from_db()
-    assert instrument.title_en != "Changed title"
+    assert instrument.title_en != "Changed title" and not instrument.events.filter(kind="expired").exists()
 
 
 def test_a_measure_cannot_be_made_to_amend_itself(analyst_client):

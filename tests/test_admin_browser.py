@@ -38,16 +38,20 @@ def test_an_impossible_date_is_refused_on_the_page_and_nothing_is_saved(page):
     page.click("text=Texas ban on DeepSeek")
     change_url = page.url
     page.fill("#id_title_en", "Edited title that must not be saved")
-    page.fill("#id_effective_until", "2000-01-01")
-    page.select_option("#id_effective_until_precision", "day")
+    rows = page.locator("#events-group tr.form-row.has_original").count()
+    page.click("#events-group .add-row a")
+    row = f"#id_events-{rows}"
+    page.select_option(f"{row}-kind", "expired")
+    page.fill(f"{row}-date", "2000-01-01")
+    page.select_option(f"{row}-date_precision", "day")
     page.click("input[name=_save]")
 
-    assert page.locator(".errornote").is_visible()
+    page.locator(".errornote").wait_for()
     assert "cannot stop having effect before it takes effect" in page.content()
 
     page.goto(change_url)
     assert page.input_value("#id_title_en") != "Edited title that must not be saved"
-    assert page.input_value("#id_effective_until") == ""
+    assert "2000-01-01" not in page.locator("#events-group").inner_text()
 
 
 def test_a_valid_edit_is_saved_and_shown_in_the_list(page):

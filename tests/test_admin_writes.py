@@ -100,6 +100,7 @@ def test_a_new_ban_and_its_details_are_one_save(analyst):
         targets=[],
         amends=[],
         **{"citations-TOTAL_FORMS": "0", "citations-INITIAL_FORMS": "0"},
+        **{"events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0"},
     )
     response = client.post(add, data)
     assert response.status_code == 302, response.context["adminform"].form.errors

@@ -66,7 +66,7 @@ def test_fixtures_carry_no_numeric_ids():
                 assert type(value) is not int or name in NUMERIC_FIELDS, f"{path.name}: {name}={value}"
 
 
-NUMERIC_FIELDS = {"position", "term_years", "year", "value", "value_max"}
+NUMERIC_FIELDS = {"position", "term_years", "year", "value", "value_max", "sequence"}
 
 
 def write_fixture(tmp_path, records, name="bad.json"):

@@ -53,6 +53,7 @@ def wipe_tracker_data():
     Source.objects.update(translation_of=None)
     Indicator.objects.update(instrument=None)
     order = [
+        "instrumentevent",
         "indicatorsubject",
         "stacklayercitation",
         "subsidy",

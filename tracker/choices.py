@@ -74,6 +74,7 @@ class InstrumentStatus(models.TextChoices):
     PROPOSED = "proposed", "proposed"
     ANNOUNCED = "announced", "announced"
     IN_FORCE = "in_force", "in force"
+    SUSPENDED = "suspended", "suspended"
     EXPIRED = "expired", "expired"
     SUPERSEDED = "superseded", "superseded"
     RESCINDED = "rescinded", "rescinded"
@@ -126,6 +127,30 @@ class BanScope(models.TextChoices):
     SCHOOLS = "schools", "public schools and universities"
     PUBLIC_SECTOR = "public_sector", "the whole public sector"
     NATIONWIDE = "nationwide", "the whole country"
+
+
+class EventKind(models.TextChoices):
+    """A step in a measure's life; the measure's status and lifecycle dates follow from them."""
+
+    INTRODUCED = "introduced", "introduced (a bill)"
+    ANNOUNCED = "announced", "announced or issued"
+    TOOK_EFFECT = "took_effect", "took effect"
+    AMENDED = "amended", "amended or extended"
+    SUSPENDED = "suspended", "suspended"
+    RESUMED = "resumed", "resumed"
+    EXPIRED = "expired", "expired"
+    SUPERSEDED = "superseded", "superseded"
+    RESCINDED = "rescinded", "rescinded"
+
+
+class DateKind(models.TextChoices):
+    """How a source gives a date."""
+
+    EXACT = "exact", "exact (to the day, month or year)"
+    APPROXIMATE = "approximate", "approximate (about …)"
+    RANGE = "range", "a range (between … and …)"
+    REPORTED = "reported", "unknown, only reported on a date"
+    UNKNOWN = "unknown", "unknown"
 
 
 class ProductKind(models.TextChoices):

@@ -1,8 +1,11 @@
+import copy
 from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
+from django.forms.models import BaseInlineFormSet
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
@@ -15,6 +18,7 @@ from tracker.models import (
     Fund,
     FundParticipant,
     InstrumentCitation,
+    InstrumentEvent,
     Jurisdiction,
     Lab,
     PilotZone,
@@ -23,10 +27,49 @@ from tracker.models import (
     StackLayerCitation,
     Subsidy,
 )
+from tracker.services.records import LIFECYCLE_FIELDS
 
 
 class InstrumentCitationInline(CitationInline):
     model = InstrumentCitation
+
+
+class EventFormSet(BaseInlineFormSet):
+    """Refuses events that would give the measure impossible dates, beside the events."""
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        kept = [
+            form.instance
+            for form in self.forms
+            if form.cleaned_data and not (self.can_delete and self._should_delete_form(form))
+        ]
+        measure = copy.copy(self.instance)
+        if not measure.derive_from_events(kept):
+            return
+        try:
+            measure.full_clean(validate_unique=False)
+        except ValidationError as error:
+            message = " ".join(error.messages)
+            raise ValidationError(f"These events would give the measure impossible dates: {message}") from error
+
+
+class InstrumentEventInline(admin.TabularInline):
+    """The measure's life as dated events; its status and dates follow from them."""
+
+    model = InstrumentEvent
+    formset = EventFormSet
+    extra = 0
+    fields = ("kind", "sequence", "date_kind", "date", "date_precision", "date_end", "reported_on", "citation", "note")
+    formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 30})}}
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "citation":
+            object_id = request.resolver_match.kwargs.get("object_id") if request.resolver_match else None
+            kwargs["queryset"] = InstrumentCitation.objects.filter(instrument__pk=object_id).select_related("source")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 class DetailInline(PartInline):
@@ -139,7 +182,15 @@ class PolicyInstrumentAdmin(TrackerAdmin):
     def get_inlines(self, request, obj):
         """Only the detail that fits the measure's kind, then its citations."""
         detail = DETAIL_INLINES.get(obj.kind) if obj else None
-        return [detail, InstrumentCitationInline] if detail else [InstrumentCitationInline]
+        parts = [InstrumentEventInline, InstrumentCitationInline]
+        return [detail, *parts] if detail else parts
+
+    def get_readonly_fields(self, request, obj=None):
+        """Where a measure has events, its status and dates follow from them and are not typed in."""
+        fields = super().get_readonly_fields(request, obj)
+        if obj is not None and obj.events.exists():
+            return (*fields, *LIFECYCLE_FIELDS)
+        return fields
 
     @admin.display(description="announced", ordering="announced")
     def announced_display(self, obj):

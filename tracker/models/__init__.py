@@ -14,7 +14,13 @@ from tracker.models.details import (
 from tracker.models.geography import Jurisdiction
 from tracker.models.history import ChangeSet, Tombstone
 from tracker.models.indicators import Indicator, IndicatorCitation, IndicatorSubject
-from tracker.models.instruments import InstrumentCitation, PolicyInstrument, StackLayer, StackLayerCitation
+from tracker.models.instruments import (
+    InstrumentCitation,
+    InstrumentEvent,
+    PolicyInstrument,
+    StackLayer,
+    StackLayerCitation,
+)
 from tracker.models.organizations import Organization, OrganizationAlias
 from tracker.models.products import Product
 from tracker.models.sources import Source
@@ -32,6 +38,7 @@ __all__ = [
     "IndicatorCitation",
     "IndicatorSubject",
     "InstrumentCitation",
+    "InstrumentEvent",
     "Jurisdiction",
     "Lab",
     "Organization",

@@ -1,7 +1,9 @@
+import datetime
+
 from django.db import models
 from django.db.models import F, Q
 
-from tracker.choices import InstrumentKind, InstrumentStatus, IssuerRole, StackLayerCode
+from tracker.choices import DateKind, EventKind, InstrumentKind, InstrumentStatus, IssuerRole, StackLayerCode
 from tracker.models.base import (
     ReviewedModel,
     SlugKeyedModel,
@@ -221,6 +223,54 @@ class PolicyInstrument(ReviewedModel, SlugKeyedModel):
         lead = [(self.issuing_body, IssuerRole.LEAD)] if self.issuing_body_id else []
         return lead + [(body, IssuerRole.CO_ISSUER) for body in self.co_issuers.all()]
 
+    def derive_from_events(self, events, today=None):
+        """Set the lifecycle dates and the status from the measure's events; False if it has none.
+
+        A date counts only where the source gives the day (exactly, about, or a range's
+        start); one known only from a report's date leaves the measure's date empty.
+        """
+        events = list(events)
+        if not events:
+            return False
+        today = today or datetime.date.today()
+
+        def first(*kinds):
+            dated = [event for event in events if event.kind in kinds and event.date is not None]
+            return min(dated, key=lambda event: event.date) if dated else None
+
+        def happened(kind):
+            return any(event.kind == kind and (event.date is None or event.date <= today) for event in events)
+
+        for name, kinds in (
+            ("announced", (EventKind.ANNOUNCED, EventKind.INTRODUCED)),
+            ("effective_from", (EventKind.TOOK_EFFECT,)),
+            ("effective_until", (EventKind.EXPIRED,)),
+            ("rescinded", (EventKind.RESCINDED,)),
+        ):
+            event = first(*kinds)
+            setattr(self, name, event.date if event else None)
+            setattr(self, f"{name}_precision", (event.date_precision or "day") if event else "")
+        suspended = sorted(e.sort_date for e in events if e.kind == EventKind.SUSPENDED and e.sort_date)
+        resumed = sorted(e.sort_date for e in events if e.kind == EventKind.RESUMED and e.sort_date)
+        if any(event.kind == EventKind.RESCINDED for event in events):
+            self.status = InstrumentStatus.RESCINDED
+        elif happened(EventKind.SUPERSEDED):
+            self.status = InstrumentStatus.SUPERSEDED
+        elif happened(EventKind.EXPIRED):
+            self.status = InstrumentStatus.EXPIRED
+        elif suspended and suspended[-1] <= today and (not resumed or resumed[-1] < suspended[-1]):
+            self.status = InstrumentStatus.SUSPENDED
+        elif any(event.kind == EventKind.TOOK_EFFECT for event in events):
+            self.status = InstrumentStatus.IN_FORCE if happened(EventKind.TOOK_EFFECT) else InstrumentStatus.ANNOUNCED
+        elif happened(EventKind.ANNOUNCED):
+            # A measure whose effect is not dated takes effect when issued (as ``in_force`` counts it).
+            self.status = InstrumentStatus.IN_FORCE
+        elif happened(EventKind.INTRODUCED):
+            self.status = InstrumentStatus.PROPOSED
+        else:
+            self.status = InstrumentStatus.ANNOUNCED
+        return True
+
     def date_display(self, name):
         return format_partial_date(getattr(self, name), getattr(self, f"{name}_precision"))
 
@@ -288,3 +338,109 @@ class StackLayerCitation(CitationBase):
         return super().natural_key()
 
     natural_key.dependencies = ["tracker.stacklayer", "tracker.source"]
+
+
+class InstrumentEventManager(models.Manager):
+    def get_by_natural_key(self, instrument_slug, kind, sequence):
+        return self.get(instrument__slug=instrument_slug, kind=kind, sequence=sequence)
+
+
+class InstrumentEvent(TimeStampedModel):
+    """A dated step in a measure's life — announced, took effect, amended, suspended,
+    rescinded — with the date as the source gives it and the citation that gives it.
+
+    When a measure has events, its status and lifecycle dates follow from them
+    (``PolicyInstrument.derive_from_events``): a rescission is an event on the rescinded
+    rule, and a date only reported is never stored as the event's own.
+    """
+
+    instrument = models.ForeignKey(PolicyInstrument, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=12, choices=EventKind.choices)
+    sequence = models.PositiveSmallIntegerField(
+        default=1, help_text="1 for the first event of this kind on the measure, 2 for the second …"
+    )
+    date_kind = models.CharField("the date is", max_length=12, choices=DateKind.choices, default=DateKind.EXACT)
+    date, date_precision = partial_date_fields("event", "When it happened: the day, or the start of a range.")
+    date_end = models.DateField("until", null=True, blank=True, help_text="The last day of a range (4–6 February).")
+    reported_on = models.DateField(
+        null=True, blank=True, help_text="The day a report of it appeared, when that is all the sources give."
+    )
+    citation = models.ForeignKey(
+        InstrumentCitation,
+        null=True,
+        blank=True,
+        # The event stays if its citation is removed; the measure's other citations remain.
+        on_delete=models.SET_NULL,
+        related_name="events",
+        help_text="The citation that gives this date.",
+    )
+    note = models.TextField(blank=True)
+
+    objects = InstrumentEventManager()
+    version_parent = "instrument"
+
+    class Meta:
+        ordering = ["instrument", "date", "reported_on", "kind", "sequence"]
+        constraints = [
+            in_vocabulary("instrument_event_kind_known", "kind", EventKind, "kind of event"),
+            in_vocabulary("instrument_event_date_kind_known", "date_kind", DateKind, "kind of date"),
+            partial_date_constraint("instrument_event", "date"),
+            models.UniqueConstraint(
+                fields=["instrument", "kind", "sequence"],
+                name="instrument_event_unique",
+                violation_error_message="This measure already has an event of that kind with that number.",
+            ),
+            models.CheckConstraint(
+                condition=(Q(date_kind__in=[DateKind.REPORTED, DateKind.UNKNOWN]) & Q(date__isnull=True))
+                | (~Q(date_kind__in=[DateKind.REPORTED, DateKind.UNKNOWN]) & Q(date__isnull=False)),
+                name="instrument_event_date_as_given",
+                violation_error_message="An exact, approximate or range date has its day; an unknown or only "
+                "reported one has none (the report's date is not the event's).",
+            ),
+            models.CheckConstraint(
+                condition=~Q(date_kind=DateKind.REPORTED) | Q(reported_on__isnull=False),
+                name="instrument_event_reported_has_report_date",
+                violation_error_message="Give the day the report appeared.",
+            ),
+            models.CheckConstraint(
+                condition=(Q(date_kind=DateKind.RANGE) & Q(date_end__gte=F("date")))
+                | (~Q(date_kind=DateKind.RANGE) & Q(date_end__isnull=True)),
+                name="instrument_event_range_ordered",
+                violation_error_message="A range has an end on or after its start; other dates have no end.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.date_text()}"
+
+    def natural_key(self):
+        return (*self.instrument.natural_key(), self.kind, self.sequence)
+
+    natural_key.dependencies = ["tracker.policyinstrument", "tracker.instrumentcitation"]
+
+    def clean(self):
+        errors = validate_partial_date(self, "date") if self.date is not None else {}
+        if self.date is None and self.date_precision:
+            errors["date_precision"] = "A precision was given but no date."
+        same_measure = self.citation_id is None or self.instrument_id is None
+        if not same_measure and self.citation.instrument_id != self.instrument_id:
+            errors["citation"] = "Choose a citation of this measure."
+        raise_if(errors)
+
+    def date_text(self):
+        """The date as the source gives it: "2025-02-04", "about 2025-01-30", "2025-02-04 – 2025-02-06"."""
+        exact = format_partial_date(self.date, self.date_precision)
+        if self.date_kind == DateKind.APPROXIMATE:
+            return f"about {exact}"
+        if self.date_kind == DateKind.RANGE:
+            return f"{exact} – {self.date_end.isoformat()}"
+        if self.date_kind == DateKind.REPORTED:
+            return f"date unknown, reported {self.reported_on.isoformat()}"
+        if self.date_kind == DateKind.UNKNOWN:
+            return "date unknown"
+        return exact
+
+    @property
+    def sort_date(self):
+        """Where the event stands in time for ordering: its date, or the latest it can have been."""
+        return self.date or self.reported_on

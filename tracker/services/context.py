@@ -59,6 +59,7 @@ class OpenChangeSet:
     kind: str
     message: str = ""
     touched: set = field(default_factory=set)  # (model, pk) whose version this change set already moved
+    derive: set = field(default_factory=set)  # measures whose events changed: status and dates follow at the end
     published: list = field(default_factory=list)  # records this change set published (some not yet saved)
     _record: ChangeSet = None
 
@@ -87,6 +88,10 @@ class OpenChangeSet:
 
 _current = contextvars.ContextVar("tracker_changeset", default=None)
 
+# Steps run when a change set has written everything, before it is committed (registered
+# by tracker.services.records: a measure's status and dates follow from its events).
+CLOSING_STEPS = []
+
 
 def current_changeset():
     """The change set open in this thread, or None."""
@@ -107,6 +112,8 @@ def changeset(actor, *, kind=ChangeKind.EDIT, message=""):
         token = _current.set(open_set)
         try:
             yield open_set
+            for step in CLOSING_STEPS:
+                step(open_set)
             _close(open_set)
         finally:
             _current.reset(token)

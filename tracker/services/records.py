@@ -21,9 +21,9 @@ from django.db import DEFAULT_DB_ALIAS, IntegrityError, models, transaction
 from django.utils import timezone
 
 from tracker.choices import ChangeKind, EditorialState
-from tracker.models import ChangeSet, Tombstone
+from tracker.models import ChangeSet, InstrumentEvent, PolicyInstrument, Tombstone
 from tracker.models.base import RECORDER, ReviewedModel
-from tracker.services.context import changeset
+from tracker.services.context import CLOSING_STEPS, changeset, current_changeset
 
 # Fields the services keep; an editor never sets them.
 SYSTEM_FIELDS = frozenset(
@@ -231,6 +231,49 @@ def _after_change(instance, open_set):
 
 def _record_history(instance, history_type):
     RECORDER.create_historical_record(instance, history_type)
+    if open_set := current_changeset():
+        _mark_for_derivation(instance, open_set)
+
+
+def _mark_for_derivation(instance, open_set):
+    if isinstance(instance, PolicyInstrument) and instance.pk is not None:
+        open_set.derive.add(instance.pk)
+    elif isinstance(instance, InstrumentEvent) and instance.instrument_id is not None:
+        open_set.derive.add(instance.instrument_id)
+
+
+LIFECYCLE_FIELDS = (
+    "status",
+    *(
+        f"{name}{suffix}"
+        for name in ("announced", "effective_from", "effective_until", "rescinded")
+        for suffix in ("", "_precision")
+    ),
+)
+
+
+def _derive_lifecycles(open_set):
+    """A measure's status and lifecycle dates follow from its events, once all of a change is written."""
+    for pk in sorted(open_set.derive):
+        instrument = PolicyInstrument._base_manager.select_for_update().filter(pk=pk).first()
+        if instrument is None:
+            continue
+        before = [getattr(instrument, name) for name in LIFECYCLE_FIELDS]
+        if not instrument.derive_from_events(instrument.events.all()):
+            continue
+        if [getattr(instrument, name) for name in LIFECYCLE_FIELDS] != before:
+            try:
+                instrument.full_clean(validate_unique=False)
+            except ValidationError as error:
+                raise ValidationError(
+                    f"{describe(instrument).capitalize()}: its events would give it impossible dates: "
+                    + " ".join(error.messages)
+                ) from error
+            _write(instrument)
+            RECORDER.create_historical_record(instrument, "~")
+
+
+CLOSING_STEPS.append(_derive_lifecycles)
 
 
 def _write(instance, relations=None, force_insert=False):
@@ -501,6 +544,7 @@ def delete_record(*, record, actor, expected_version=None, message=""):
         for instance in [current, *plan.cascaded]:
             _tombstone(instance, open_set)
         parent = getattr(current, current.version_parent) if current.version_parent else None
+        _mark_for_derivation(current, open_set)
         current.delete()
         if parent is not None and type(parent)._base_manager.filter(pk=parent.pk).exists():
             _touch(parent, open_set)
