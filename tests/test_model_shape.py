@@ -146,6 +146,7 @@ def test_the_migrations_carry_old_seed_data_across(tmp_path):
     run("manage.py", "migrate", "tracker", "0005", "--noinput")
     old_shapes = textwrap.dedent(
         """
+        import datetime
         import django
         django.setup()
         from django.db import connection
@@ -159,7 +160,8 @@ def test_the_migrations_carry_old_seed_data_across(tmp_path):
         sd = get("Jurisdiction").objects.create(code="CN-SD", name_en="Shandong", level="state", parent=cn, **stamp)
         body = get("Organization").objects.create(slug="body", name_en="Body", kind="company", **stamp)
         measure = get("PolicyInstrument").objects.create
-        ban = measure(slug="old-ban", title_en="Ban", kind="ban", jurisdiction=cn, **stamp)
+        dated = dict(announced=datetime.date(2025, 1, 31), announced_precision="day", status="in_force")
+        ban = measure(slug="old-ban", title_en="Ban", kind="ban", jurisdiction=cn, **dated, **stamp)
         old_ban = dict(banned_product="X", scope="devices_and_networks", legal_form="memo")
         get("Ban").objects.create(instrument=ban, **old_ban, **stamp)
         zone = measure(slug="old-zone", title_en="Zone", kind="pilot_zone", jurisdiction=cn, **stamp)
@@ -185,6 +187,8 @@ def test_the_migrations_carry_old_seed_data_across(tmp_path):
                      for s in Indicator.objects.get(slug="old-figure").subjects.all()))
         citation = InstrumentCitation.objects.get()
         print(citation.confidence, "Lowered from confirmed" in citation.note)
+        events = ban.instrument.events.all()
+        print([(e.kind, str(e.date), e.date_kind) for e in events], ban.instrument.status)
         """
     )
     lines = run("-c", check).strip().splitlines()
@@ -193,6 +197,7 @@ def test_the_migrations_carry_old_seed_data_across(tmp_path):
         "['CN-SD']",
         "['subject:Jurisdiction', 'subject:Organization']",
         "reported True",
+        "[('announced', '2025-01-31', 'exact')] in_force",
     ]
 
 
