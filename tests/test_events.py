@@ -127,3 +127,15 @@ def test_events_that_make_impossible_dates_are_refused_and_nothing_is_written(an
         )
     measure.refresh_from_db()
     assert (measure.version, measure.events.count()) == before
+
+
+def test_the_measures_list_shows_dates_as_the_sources_give_them(analyst):
+    from django.test import Client
+    from django.urls import reverse
+
+    client = Client()
+    client.force_login(analyst)
+    page = client.get(reverse("admin:tracker_policyinstrument_changelist"), {"q": "DeepSeek"}).content.decode()
+    assert "about 2025-01-30" in page
+    assert "date unknown, reported 2025-03-17" in page
+    assert "2025-02-04 – 2025-02-06" in page

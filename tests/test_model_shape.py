@@ -169,6 +169,14 @@ def test_the_migrations_carry_old_seed_data_across(tmp_path):
         get("Indicator").objects.create(slug="old-figure", subject_en="S", metric="m", kind="estimate", value=1,
                                         unit="count", jurisdiction=cn, organization=body, **stamp)
         source = get("Source").objects.create(slug="src", title="T", kind="news", language="en", **stamp)
+        control = dict(kind="export_control", jurisdiction=cn)
+        rule = measure(slug="old-rule", title_en="Rule", status="rescinded", **control, **stamp)
+        undo = measure(slug="old-rescission", title_en="Rescission", **control,
+                       announced=datetime.date(2025, 5, 13), announced_precision="day", status="in_force", **stamp)
+        undo.amends.add(rule)
+        get("ExportControl").objects.create(instrument=undo, legal_form="rescission", **stamp)
+        get("InstrumentCitation").objects.create(instrument=undo, source=source, locator="article", quote="rescinded",
+            quote_language="en", **stamp)
         get("InstrumentCitation").objects.create(instrument=ban, source=source, locator="p. 1", quote="q",
             quote_language="en", verbatim=False, confidence="confirmed", **stamp)
         """
@@ -185,10 +193,15 @@ def test_the_migrations_carry_old_seed_data_across(tmp_path):
         print(list(PilotZone.objects.get(instrument__slug="old-zone").places.values_list("code", flat=True)))
         print(sorted(str(s.subject.pk and s.role) + ":" + type(s.subject).__name__
                      for s in Indicator.objects.get(slug="old-figure").subjects.all()))
-        citation = InstrumentCitation.objects.get()
+        citation = InstrumentCitation.objects.get(instrument__slug="old-ban")
         print(citation.confidence, "Lowered from confirmed" in citation.note)
         events = ban.instrument.events.all()
         print([(e.kind, str(e.date), e.date_kind) for e in events], ban.instrument.status)
+        from tracker.models import PolicyInstrument
+        rule = PolicyInstrument.objects.get(slug="old-rule")
+        rescission = rule.events.get(kind="rescinded")
+        gone = not PolicyInstrument.objects.filter(slug="old-rescission").exists()
+        print(gone, rule.status, str(rule.rescinded), rescission.citation.locator)
         """
     )
     lines = run("-c", check).strip().splitlines()
@@ -198,6 +211,7 @@ def test_the_migrations_carry_old_seed_data_across(tmp_path):
         "['subject:Jurisdiction', 'subject:Organization']",
         "reported True",
         "[('announced', '2025-01-31', 'exact')] in_force",
+        "True rescinded 2025-05-13 article",
     ]
 
 

@@ -192,13 +192,16 @@ class PolicyInstrumentAdmin(TrackerAdmin):
             return (*fields, *LIFECYCLE_FIELDS)
         return fields
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("events")
+
     @admin.display(description="announced", ordering="announced")
     def announced_display(self, obj):
-        return obj.date_display("announced")
+        return obj.lifecycle_text("announced")
 
     @admin.display(description="effective from", ordering="effective_from")
     def effective_from_display(self, obj):
-        return obj.date_display("effective_from")
+        return obj.lifecycle_text("effective_from")
 
 
 class FundParticipantInline(admin.TabularInline):

@@ -271,6 +271,24 @@ class PolicyInstrument(ReviewedModel, SlugKeyedModel):
             self.status = InstrumentStatus.ANNOUNCED
         return True
 
+    LIFECYCLE_EVENTS = {
+        "announced": (EventKind.ANNOUNCED, EventKind.INTRODUCED),
+        "effective_from": (EventKind.TOOK_EFFECT,),
+        "effective_until": (EventKind.EXPIRED,),
+        "rescinded": (EventKind.RESCINDED,),
+    }
+
+    def lifecycle_text(self, name):
+        """A lifecycle date as the sources give it ("about 2025-01-30", "date unknown, reported
+        2025-03-17"), from the measure's first event of that kind; else the stored date."""
+        kinds = self.LIFECYCLE_EVENTS[name]
+        events = [event for event in self.events.all() if event.kind in kinds]
+        if events:
+            dated = [event for event in events if event.sort_date is not None]
+            first = min(dated, key=lambda event: event.sort_date) if dated else events[0]
+            return first.date_text()
+        return self.date_display(name)
+
     def date_display(self, name):
         return format_partial_date(getattr(self, name), getattr(self, f"{name}_precision"))
 
