@@ -17,9 +17,6 @@ class ReviewedQuerySet(models.QuerySet):
         """Records readers may see: published at least once (a revision in review keeps them visible)."""
         return self.filter(published_version__isnull=False)
 
-    def awaiting_review(self):
-        return self.filter(editorial_state="in_review")
-
 
 class PolicyInstrumentQuerySet(ReviewedQuerySet):
     def of_kind(self, *kinds):

@@ -7,9 +7,9 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 
 from tracker.choices import ChangeKind
-from tracker.models import ChangeSet
+from tracker.models import ChangeSet, record_models
 from tracker.services import Actor, undelete
-from tracker.services.records import diff, history_model, snapshot, tracked_models
+from tracker.services.records import diff, history_model, snapshot
 
 RESTORE_PERMISSION = "tracker.restore_records"
 
@@ -58,7 +58,7 @@ class ChangeSetAdmin(admin.ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         changeset = get_object_or_404(ChangeSet, pk=object_id)
         rows = []
-        for model in tracked_models():
+        for model in record_models():
             for row in history_model(model).objects.filter(changeset=changeset).order_by("history_date"):
                 previous = row.prev_record if row.history_type == "~" else None
                 changes = diff(model, snapshot(previous), snapshot(row)) if previous is not None else []

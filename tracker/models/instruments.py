@@ -223,6 +223,14 @@ class PolicyInstrument(ReviewedModel, SlugKeyedModel):
         lead = [(self.issuing_body, IssuerRole.LEAD)] if self.issuing_body_id else []
         return lead + [(body, IssuerRole.CO_ISSUER) for body in self.co_issuers.all()]
 
+    # Which events give each lifecycle date: the earliest dated one of these kinds.
+    LIFECYCLE_EVENTS = {
+        "announced": (EventKind.ANNOUNCED, EventKind.INTRODUCED),
+        "effective_from": (EventKind.TOOK_EFFECT,),
+        "effective_until": (EventKind.EXPIRED,),
+        "rescinded": (EventKind.RESCINDED,),
+    }
+
     def derive_from_events(self, events, today=None):
         """Set the lifecycle dates and the status from the measure's events; False if it has none.
 
@@ -241,12 +249,7 @@ class PolicyInstrument(ReviewedModel, SlugKeyedModel):
         def happened(kind):
             return any(event.kind == kind and (event.date is None or event.date <= today) for event in events)
 
-        for name, kinds in (
-            ("announced", (EventKind.ANNOUNCED, EventKind.INTRODUCED)),
-            ("effective_from", (EventKind.TOOK_EFFECT,)),
-            ("effective_until", (EventKind.EXPIRED,)),
-            ("rescinded", (EventKind.RESCINDED,)),
-        ):
+        for name, kinds in self.LIFECYCLE_EVENTS.items():
             event = first(*kinds)
             setattr(self, name, event.date if event else None)
             setattr(self, f"{name}_precision", (event.date_precision or "day") if event else "")
@@ -270,13 +273,6 @@ class PolicyInstrument(ReviewedModel, SlugKeyedModel):
         else:
             self.status = InstrumentStatus.ANNOUNCED
         return True
-
-    LIFECYCLE_EVENTS = {
-        "announced": (EventKind.ANNOUNCED, EventKind.INTRODUCED),
-        "effective_from": (EventKind.TOOK_EFFECT,),
-        "effective_until": (EventKind.EXPIRED,),
-        "rescinded": (EventKind.RESCINDED,),
-    }
 
     def lifecycle_text(self, name):
         """A lifecycle date as the sources give it ("about 2025-01-30", "date unknown, reported
@@ -437,9 +433,7 @@ class InstrumentEvent(TimeStampedModel):
     natural_key.dependencies = ["tracker.policyinstrument", "tracker.instrumentcitation"]
 
     def clean(self):
-        errors = validate_partial_date(self, "date") if self.date is not None else {}
-        if self.date is None and self.date_precision:
-            errors["date_precision"] = "A precision was given but no date."
+        errors = validate_partial_date(self, "date")
         same_measure = self.citation_id is None or self.instrument_id is None
         if not same_measure and self.citation.instrument_id != self.instrument_id:
             errors["citation"] = "Choose a citation of this measure."

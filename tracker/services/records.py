@@ -21,7 +21,7 @@ from django.db import DEFAULT_DB_ALIAS, IntegrityError, models, transaction
 from django.utils import timezone
 
 from tracker.choices import ChangeKind, EditorialState
-from tracker.models import ChangeSet, InstrumentEvent, PolicyInstrument, Tombstone
+from tracker.models import InstrumentEvent, PolicyInstrument, Tombstone, record_models
 from tracker.models.base import RECORDER, ReviewedModel
 from tracker.services.context import CLOSING_STEPS, changeset, current_changeset
 
@@ -88,14 +88,6 @@ class FieldChange:
     label: str
     before: object
     after: object
-
-    @property
-    def before_display(self):
-        return self.before
-
-    @property
-    def after_display(self):
-        return self.after
 
 
 def display_value(model, name, value):
@@ -479,9 +471,9 @@ def deletion_plan(record, using=DEFAULT_DB_ALIAS):
             continue
         seen.add((other_model, link.name))
         if link.many_to_many:
-            others = other_model._base_manager.filter(**{link.name: record}).exclude(
-                pk=record.pk if other_model is type(record) else None
-            )
+            others = other_model._base_manager.filter(**{link.name: record})
+            if other_model is type(record):
+                others = others.exclude(pk=record.pk)  # a record's link to itself goes with it
             substantive = link.name in getattr(other_model, "substantive_links", ())
             for other in others:
                 (blocked if substantive else detached).append(Link(other, link.name, record))
@@ -573,12 +565,6 @@ def _depth(model):
     return depth
 
 
-def tracked_models():
-    from tracker.models import record_models
-
-    return record_models()
-
-
 def _from_row(row):
     model = row.instance_type
     instance = model(**{f.attname: getattr(row, f.attname) for f in model._meta.concrete_fields})
@@ -645,7 +631,7 @@ def changeset_end(row):
         return row.history_date
     ends = [
         history_model(model).objects.filter(changeset=row.changeset_id).aggregate(end=models.Max("history_date"))["end"]
-        for model in tracked_models()
+        for model in record_models()
     ]
     return max(end for end in ends if end is not None)
 
@@ -653,7 +639,7 @@ def changeset_end(row):
 def deleted_records(deletion):
     """The history rows of the records a deletion change set removed, parents first."""
     rows = []
-    for model in tracked_models():
+    for model in record_models():
         rows.extend(history_model(model).objects.filter(changeset=deletion, history_type="-"))
     return sorted(rows, key=lambda row: (_depth(row.instance_type), row.history_date))
 
@@ -685,7 +671,7 @@ def undelete(*, deletion, actor, message=""):
             _record_history(instance, "+")
             open_set.touched.add((model, instance.pk))
             restored.setdefault(model, set()).add(instance.pk)
-        for model in tracked_models():
+        for model in record_models():
             for row in history_model(model).objects.filter(changeset=deletion, history_type="~"):
                 _relink(row, restored, open_set)
         Tombstone.objects.filter(changeset=deletion).delete()
@@ -726,8 +712,3 @@ def _relink(row, restored, open_set):
 def history_rows(record):
     """A record's history rows, newest first, with their change sets."""
     return record.history.select_related("changeset", "history_user").order_by("-history_date", "-history_id")
-
-
-def deletions():
-    """Deletion change sets not undone, newest first."""
-    return ChangeSet.objects.filter(kind=ChangeKind.DELETE, undone_by__isnull=True)
