@@ -264,6 +264,35 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One named enum per vocabulary of tracker.choices, whatever field uses it.
+    "ENUM_NAME_OVERRIDES": {
+        **{
+            f"{name}Enum": f"tracker.choices.{name}"
+            for name in (
+                "DatePrecision",
+                "JurisdictionLevel",
+                "OrganizationKind",
+                "InstrumentKind",
+                "StackLayerCode",
+                "InstrumentStatus",
+                "Confidence",
+                "SourceKind",
+                "FundRole",
+                "ExportControlForm",
+                "BanScope",
+                "EventKind",
+                "DateKind",
+                "ProductKind",
+                "SubjectRole",
+                "CitationRole",
+                "BanLegalForm",
+                "IndicatorKind",
+                "IndicatorUnit",
+                "EditorialState",
+            )
+        },
+        "CurrencyEnum": "tracker.iso4217.CURRENCIES",
+    },
 }
 
 # Where the report the tracker is seeded from can be read, for the coverage tests.

@@ -17,6 +17,7 @@ from tracker.choices import (
     OrganizationKind,
     ProductKind,
     SourceKind,
+    StackLayerCode,
 )
 from tracker.models import (
     Fund,
@@ -79,9 +80,7 @@ class RecordFilter(filters.FilterSet):
 class InstrumentFilter(RecordFilter):
     kind = filters.MultipleChoiceFilter(choices=InstrumentKind.choices, label="Kind of measure (repeat for several).")
     status = filters.MultipleChoiceFilter(choices=InstrumentStatus.choices, label="Status (repeat for several).")
-    layer = filters.ChoiceFilter(
-        method="filter_layer", choices=lambda: StackLayer.objects.values_list("code", "code"), label="Stack layer code."
-    )
+    layer = filters.ChoiceFilter(method="filter_layer", choices=StackLayerCode.choices, label="Stack layer code.")
     jurisdiction = filters.CharFilter(
         method="filter_jurisdiction",
         label="Jurisdiction code of the implementer; a country includes its states, provinces and cities.",

@@ -26,7 +26,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from tracker.api import shapes
+from tracker.api import schema, shapes
 from tracker.api.filters import FILTERS
 from tracker.api.pagination import KeysetPage
 from tracker.api.writes import BodyErrors, read_record
@@ -71,6 +71,11 @@ class PreconditionRequired(APIException):
 class Conflict(APIException):
     status_code = status.HTTP_409_CONFLICT
     default_code = "conflict"
+
+
+def service_errors(error):
+    """A ValidationError of the services as the API's error body: messages by field."""
+    return getattr(error, "message_dict", None) or {"non_field_errors": error.messages}
 
 
 def body_tag(data):
@@ -169,7 +174,7 @@ def _layer_facet(queryset):
         through = PolicyInstrument.layers.through
         rows = through.objects.filter(policyinstrument_id__in=queryset.order_by().values("id"))
     counts = rows.values_list("stacklayer__code").annotate(n=Count("pk")).order_by()
-    return {code: n for code, n in sorted(counts, key=lambda r: (-r[1], r[0]))}
+    return dict(sorted(counts, key=lambda r: (-r[1], r[0])))
 
 
 # --- records ---------------------------------------------------------------------------------
@@ -188,6 +193,10 @@ class RecordViewSet(viewsets.GenericViewSet):
     # DRF and the schema generator read these.
     def get_queryset(self):
         return self.resource.model._base_manager.all()
+
+    def get_serializer_class(self):
+        """The request body's description (for OPTIONS and the browsable API's form)."""
+        return schema.record_serializer(self.resource, request=True)
 
     @property
     def filterset_class(self):
@@ -257,6 +266,12 @@ class RecordViewSet(viewsets.GenericViewSet):
         record = queryset.first()
         if record is None:
             raise Http404(f"No {model._meta.verbose_name} {self.kwargs['key']!r}.")
+        return record
+
+    def get_object(self):
+        """The stored record the URL names (DRF's OPTIONS and permission checks ask for it)."""
+        record = self.stored()
+        self.check_object_permissions(self.request, record)
         return record
 
     def expected_version(self, record):
@@ -373,11 +388,16 @@ def shapes_name(record):
 
 
 def viewset(resource, kinds=(), name=None):
-    return type(
+    """The viewset of a record type (or of some kinds of measure), with its OpenAPI description."""
+    what = (
+        ", ".join(InstrumentKind(kind).label for kind in kinds) if kinds else resource.model._meta.verbose_name_plural
+    )
+    cls = type(
         f"{(name or resource.name).title().replace('-', '')}ViewSet",
         (RecordViewSet,),
-        {"resource": resource, "kinds": tuple(kinds), "__doc__": f"{resource.model._meta.verbose_name_plural}."},
+        {"resource": resource, "kinds": tuple(kinds), "__doc__": f"{what.capitalize()}.", "schema_tag": name},
     )
+    return schema.describe(cls)
 
 
 KIND_LISTS = {
@@ -404,6 +424,7 @@ class ChangesView(APIView):
     permission_classes = [AllowAny]  # read only: it has no write method
     ACTIONS = {"+": "created", "~": "updated", "-": "deleted"}
 
+    @schema.CHANGES
     def get(self, request):
         limit = _page_size(request)
         cursor = request.query_params.get("cursor")
@@ -496,17 +517,16 @@ class RootView(APIView):
     renderer_classes = [OrjsonRenderer, BrowsableAPIRenderer]
     permission_classes = [AllowAny]  # read only: it has no write method
 
+    @schema.ROOT
     def get(self, request):
         data = {
             resource.name: reverse(f"api:{resource.name}-list", request=request)
             for resource in shapes.RESOURCES.values()
         }
-        for name in KIND_LISTS:
-            data[name] = reverse(f"api:{name}-list", request=request)
         data["changes"] = reverse("api:changes", request=request)
-        try:  # TEMP
+        try:  # TEMP  # noqa: SIM105
             data["exports"] = reverse("api:exports-index", request=request)
-        except Exception:  # TEMP
+        except Exception:  # TEMP  # noqa: S110
             pass
         data["schema"] = reverse("api:schema", request=request)
         data["docs"] = reverse("api:docs", request=request)

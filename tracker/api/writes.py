@@ -40,6 +40,16 @@ def key_of(model):
     raise KeyError(model)
 
 
+def _expected(model_field):
+    if isinstance(model_field, models.BooleanField):
+        return "true or false"
+    if isinstance(model_field, models.DateField):
+        return "a date (YYYY-MM-DD)"
+    if isinstance(model_field, models.DecimalField | models.IntegerField):
+        return "a number"
+    return "text"
+
+
 class Body:
     """Reads one object of the body onto a model instance; collects errors by field."""
 
@@ -65,18 +75,30 @@ class Body:
         if isinstance(value, dict | list):
             self.add(model_field.name, "Expected a single value, not an object or a list.")
             return
+        if isinstance(value, bool) != isinstance(model_field, models.BooleanField):
+            self.add(model_field.name, f"Expected {_expected(model_field)}, not {value!r}.")
+            return
+        if isinstance(model_field, models.CharField | models.TextField) and not isinstance(value, str):
+            self.add(model_field.name, f"Expected text, not {value!r}.")
+            return
         try:
             setattr(instance, model_field.attname, model_field.to_python(value))
         except DjangoValidationError as error:
             for message in error.messages:
                 self.add(model_field.name, message)
+        except (TypeError, ValueError, ArithmeticError):
+            self.add(model_field.name, f"Expected {_expected(model_field)}, not {value!r}.")
 
     def reference(self, model_field, value, resolve):
         target = model_field.related_model
         if target is InstrumentCitation:
             if value is None:
                 return None
-            if not isinstance(value, dict) or not {"source", "locator"} <= value.keys():
+            if not (
+                isinstance(value, dict)
+                and isinstance(value.get("source"), str)
+                and isinstance(value.get("locator"), str)
+            ):
                 self.add(model_field.name, 'Name the citation as {"source": slug, "locator": ...}.')
                 return None
             found = resolve.citation(value["source"], value["locator"])
@@ -182,13 +204,9 @@ def read_record(resource, data, instance=None, partial=False):
             if part_errors:
                 errors[part.name] = part_errors
             if part.model is InstrumentCitation:
-                resolve.citations.update(
-                    {
-                        (child.record.source.slug, child.record.locator): child.record
-                        for child in found
-                        if not child.delete
-                    }
-                )
+                for child in found:
+                    if not child.delete and child.record.source_id is not None:
+                        resolve.citations[(child.record.source.slug, child.record.locator)] = child.record
     if model is PolicyInstrument and "details" in data:
         found, detail_errors = read_details(resource, data["details"], record, resolve)
         children[:0] = found
