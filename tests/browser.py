@@ -52,8 +52,8 @@ def server_environment(workdir):
     return env
 
 
-def start_server(workdir):
-    env = server_environment(workdir)
+def start_server(workdir, **extra_env):
+    env = {**server_environment(workdir), **extra_env}
     for command in (
         ["migrate", "--noinput"],
         ["load_tracker_fixtures"],
