@@ -2,8 +2,12 @@
 
 Builds ``measures`` synthetic ``PolicyInstrument`` rows (slugs ``synthetic-000001`` …) on top
 of the records the shipped fixtures load: each measure is in a loaded jurisdiction, links to
-stack layers and sometimes to target organizations, and has one ``InstrumentCitation`` of a
-loaded source.  Every row has its baseline history row (with its many-to-many links, as
+stack layers and sometimes to target organizations (a ban to a banned product), and has one ``InstrumentCitation`` of a
+loaded source, the lifecycle events its dates come from (each citing that citation; status
+and dates then follow from the events by ``PolicyInstrument.derive_from_events``, as a save
+derives them) and, for the kinds that have one, its kind's detail (``DETAIL_MODELS``: fund,
+subsidy, lab, pilot zone with its place, export control, ban with its scopes).  Every row
+has its baseline history row (with its many-to-many links, as
 ``create_historical_record`` would write them), all in one ``ChangeSet`` (via "command",
 source "bench.synthetic"), and enters published at version 1, as a fixture record does.
 
@@ -26,15 +30,35 @@ from django.db import connection, transaction
 from django.db.models.functions import Length
 from django.utils import timezone
 
-from tracker.choices import ChangeKind, ChangeVia, Confidence, InstrumentKind, InstrumentStatus
+from tracker.choices import (
+    BanLegalForm,
+    ChangeKind,
+    ChangeVia,
+    Confidence,
+    DateKind,
+    EventKind,
+    ExportControlForm,
+    InstrumentKind,
+    InstrumentStatus,
+)
 from tracker.models import (
+    DETAIL_MODELS,
+    Ban,
     ChangeSet,
+    ExportControl,
+    Fund,
     InstrumentCitation,
+    InstrumentEvent,
     Jurisdiction,
+    Lab,
     Organization,
+    PilotZone,
     PolicyInstrument,
+    Product,
+    Scope,
     Source,
     StackLayer,
+    Subsidy,
 )
 
 SLUG_PREFIX = "synthetic-"
@@ -135,6 +159,8 @@ class Context:
     heavy_target: int | None
     sources: list
     layers: list
+    scopes: list
+    products: list
 
 
 def load_context():
@@ -157,8 +183,10 @@ def load_context():
         heavy_target=Organization.objects.filter(slug=HEAVY_TARGET).values_list("pk", flat=True).first(),
         sources=list(Source.objects.order_by("slug").values_list("pk", flat=True)),
         layers=list(StackLayer.objects.order_by("position").values_list("pk", flat=True)),
+        scopes=list(Scope.objects.order_by("code").values_list("pk", flat=True)),
+        products=list(Product.objects.order_by("slug").values_list("pk", flat=True)),
     )
-    if not (context.jurisdictions and context.sources and context.layers):
+    if not (context.jurisdictions and context.sources and context.layers and context.scopes and context.products):
         raise RuntimeError(
             "Load the fixtures first: synthetic measures refer to their jurisdictions, sources and layers."
         )
@@ -240,18 +268,24 @@ def _measure(index, rng, context, moment):
 
 
 def _links(measure, rng, context):
-    """(layer ids, target organization ids) of one measure."""
+    """(layer ids, target organization ids, product ids) of one measure; a ban names the products it bans."""
     layers = rng.sample(context.layers, rng.randint(1, min(3, len(context.layers))))
     targets = set()
     if context.companies and measure.kind in TARGETING_KINDS:
         targets.update(rng.sample(context.companies, rng.randint(1, min(3, len(context.companies)))))
     if context.heavy_target and rng.random() < HEAVY_TARGET_SHARE:
         targets.add(context.heavy_target)
-    return layers, sorted(targets)
+    products = rng.sample(context.products, 1) if measure.kind == InstrumentKind.BAN else []
+    return layers, sorted(targets), products
 
 
 def _citation(measure, rng, context, moment):
     in_chinese = bool(measure.title_zh)
+    verbatim = rng.random() < 0.9
+    confidence = rng.choice(Confidence.values)
+    if confidence == Confidence.CONFIRMED and not verbatim:
+        # A fact is confirmed only from a passage quoted word for word (a check constraint).
+        confidence = Confidence.REPORTED
     return InstrumentCitation(
         instrument=measure,
         source_id=rng.choice(context.sources),
@@ -262,8 +296,8 @@ def _citation(measure, rng, context, moment):
             else f"{measure.title_en} takes effect on publication."
         ),
         quote_language="zh-Hant" if in_chinese else "en",
-        verbatim=rng.random() < 0.9,
-        confidence=rng.choice(Confidence.values),
+        verbatim=verbatim,
+        confidence=confidence,
         note="Synthetic citation.",
         created=moment,
         updated=moment,
@@ -271,8 +305,100 @@ def _citation(measure, rng, context, moment):
     )
 
 
+def _event(measure, citation, kind, date, moment):
+    return InstrumentEvent(
+        instrument=measure,
+        kind=kind,
+        sequence=1,
+        date_kind=DateKind.EXACT,
+        date=date,
+        date_precision="day",
+        citation=citation,
+        created=moment,
+        updated=moment,
+        version=1,
+    )
+
+
+def _events(measure, citation, rng, moment):
+    """The events behind the measure's dates; its status and dates are then derived from them,
+    as ``tracker.services`` derives them on every save, so a later save changes neither."""
+    first = EventKind.INTRODUCED if measure.effective_from is None and rng.random() < 0.3 else EventKind.ANNOUNCED
+    events = [_event(measure, citation, first, measure.announced, moment)]
+    for kind, date in (
+        (EventKind.TOOK_EFFECT, measure.effective_from),
+        (EventKind.EXPIRED, measure.effective_until),
+        (EventKind.RESCINDED, measure.rescinded),
+    ):
+        if date is not None:
+            events.append(_event(measure, citation, kind, date, moment))
+    measure.derive_from_events(events, today=moment.date())
+    return events
+
+
+def _detail(measure, rng, context, moment):
+    """(detail, {many-to-many link: ids}) of the measure's kind, or (None, {})."""
+    model = DETAIL_MODELS.get(measure.kind)
+    if model is None:
+        return None, {}
+    topic = measure.summary_en.split(": ", 1)[1].split(",", 1)[0]
+    common = {"instrument": measure, "created": moment, "updated": moment, "version": 1}
+    links = {}
+    if model is Fund:
+        currency = "USD" if measure.jurisdiction_id not in context.zh_jurisdictions else "CNY"
+        detail = Fund(
+            amount=rng.randrange(1, 2000) * 10_000_000,
+            currency=currency,
+            term_years=rng.choice([None, 5, 8, 10, 15]),
+            focus=f"Investment in {topic}.",
+            **common,
+        )
+    elif model is Subsidy:
+        detail = Subsidy(
+            pays_for=f"{topic} costs",
+            rate=f"up to {rng.choice([20, 30, 40, 50])}% of the cost",
+            eligible="Companies registered in the jurisdiction.",
+            **common,
+        )
+    elif model is Lab:
+        detail = Lab(focus=f"Research on {topic}.", **common)
+    elif model is PilotZone:
+        detail = PilotZone(focus=f"Pilot applications of {topic}.", **common)
+        links["places"] = [measure.jurisdiction_id]
+    elif model is ExportControl:
+        detail = ExportControl(
+            legal_form=rng.choice(ExportControlForm.values),
+            legal_citation=f"{rng.randint(80, 90)} FR {rng.randint(1000, 99999)}",
+            controlled_items=f"Items related to {topic}.",
+            **common,
+        )
+    else:
+        detail = Ban(
+            legal_form=rng.choice(BanLegalForm.values),
+            banned_product=f"foreign {topic} services",
+            scope_detail="Government devices and networks.",
+            **common,
+        )
+        links["scopes"] = rng.sample(context.scopes, rng.randint(1, 2))
+    return detail, links
+
+
+@dataclass
+class Row:
+    """One synthetic measure with everything written with it."""
+
+    measure: PolicyInstrument
+    layers: list
+    targets: list
+    products: list
+    citation: InstrumentCitation
+    events: list
+    detail: object
+    detail_links: dict
+
+
 def batches(start, stop, seed, context, moment, batch_size=BATCH_SIZE):
-    """Yield, batch by batch, (measure, layer ids, target ids, citation source) for indices start..stop."""
+    """Yield, batch by batch, the ``Row`` of each index in start..stop."""
     first_batch = (start - 1) // batch_size
     last_batch = (stop - 1) // batch_size
     for number in range(first_batch, last_batch + 1):
@@ -280,34 +406,61 @@ def batches(start, stop, seed, context, moment, batch_size=BATCH_SIZE):
         rows = []
         for index in range(number * batch_size + 1, (number + 1) * batch_size + 1):
             measure = _measure(index, rng, context, moment)
-            layers, targets = _links(measure, rng, context)
+            layers, targets, products = _links(measure, rng, context)
             citation = _citation(measure, rng, context, moment)
+            events = _events(measure, citation, rng, moment)
+            detail, detail_links = _detail(measure, rng, context, moment)
             if start <= index <= stop:
-                rows.append((measure, layers, targets, citation))
+                rows.append(Row(measure, layers, targets, products, citation, events, detail, detail_links))
         yield rows
 
 
+def _bulk_links(model, name, pairs):
+    """Write the link rows (owner id, target id) of a many-to-many field; returns them."""
+    link = model._meta.get_field(name)
+    through = link.remote_field.through
+    source, target = f"{link.m2m_field_name()}_id", f"{link.m2m_reverse_field_name()}_id"
+    return through.objects.bulk_create([through(**{source: owner, target: other}) for owner, other in pairs])
+
+
 def _write_batch(rows, changeset, moment):
-    measures = PolicyInstrument.objects.bulk_create([measure for measure, *_ in rows])
-    links = {}
-    for name, position in (("layers", 1), ("targets", 2)):
-        link = PolicyInstrument._meta.get_field(name)
-        through = link.remote_field.through
-        target = f"{link.m2m_reverse_field_name()}_id"
-        links[name] = through.objects.bulk_create(
-            [through(policyinstrument_id=row[0].pk, **{target: pk}) for row in rows for pk in row[position]]
-        )
-    for _, _, _, citation in rows:
-        citation.instrument_id = citation.instrument.pk
-    citations = InstrumentCitation.objects.bulk_create([citation for *_, citation in rows])
+    measures = PolicyInstrument.objects.bulk_create([row.measure for row in rows])
+    links = {
+        name: _bulk_links(PolicyInstrument, name, [(row.measure.pk, pk) for row in rows for pk in getattr(row, name)])
+        for name in ("layers", "targets", "products")
+    }
+    for row in rows:
+        row.citation.instrument_id = row.measure.pk
+    citations = InstrumentCitation.objects.bulk_create([row.citation for row in rows])
+    for row in rows:
+        for event in row.events:
+            event.instrument_id, event.citation_id = row.measure.pk, row.citation.pk
+    events = InstrumentEvent.objects.bulk_create([event for row in rows for event in row.events])
+    details = {}
+    for row in rows:
+        if row.detail is not None:
+            row.detail.instrument_id = row.measure.pk
+            details.setdefault(type(row.detail), []).append(row)
+    detail_links = []
+    for model, owners in details.items():
+        model.objects.bulk_create([row.detail for row in owners])
+        for name in model._history_m2m_fields:
+            pairs = [(row.detail.pk, pk) for row in owners for pk in row.detail_links.get(name, ())]
+            detail_links.append((model, name, _bulk_links(model, name, pairs)))
 
     # The rows create_historical_record writes for records created through the services,
     # copied in SQL from the rows just written: building them as model instances took most
     # of the time.
     history_of = _copy_to_history(PolicyInstrument, [m.pk for m in measures], changeset, moment)
     _copy_to_history(InstrumentCitation, [c.pk for c in citations], changeset, moment)
+    _copy_to_history(InstrumentEvent, [e.pk for e in events], changeset, moment)
     for name, created in links.items():
-        _link_history(name, created, history_of)
+        _link_history(PolicyInstrument, name, created, history_of)
+    for model, owners in details.items():
+        detail_history = _copy_to_history(model, [row.detail.pk for row in owners], changeset, moment)
+        for link_model, name, created in detail_links:
+            if link_model is model:
+                _link_history(model, name, created, detail_history)
     return len(measures)
 
 
@@ -347,15 +500,16 @@ def _copy_to_history(model, ids, changeset, moment):
         return dict(cursor.fetchall())
 
 
-def _link_history(name, links, history_of):
+def _link_history(model, name, links, history_of):
     """The rows of a many-to-many link kept with each baseline history row, as simple-history keeps them."""
     if not links:
         return
-    link = PolicyInstrument._meta.get_field(name)
-    target = f"{link.m2m_reverse_field_name()}_id"
-    m2m_history = getattr(PolicyInstrument.history.model, f"historicalpolicyinstrument_{name}_set").rel.related_model
+    link = model._meta.get_field(name)
+    source, target = f"{link.m2m_field_name()}_id", f"{link.m2m_reverse_field_name()}_id"
+    history = model.history.model
+    m2m_history = history._meta.get_field(f"{history._meta.model_name}_{name}").related_model
     quote = connection.ops.quote_name
-    columns = ["id", "policyinstrument_id", target, "history_id"]
+    columns = ["id", source, target, "history_id"]
     sql = (
         f"INSERT INTO {quote(m2m_history._meta.db_table)} ({', '.join(map(quote, columns))}) "  # noqa: S608
         "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[])"
@@ -365,9 +519,9 @@ def _link_history(name, links, history_of):
             sql,
             [
                 [row.pk for row in links],
-                [row.policyinstrument_id for row in links],
+                [getattr(row, source) for row in links],
                 [getattr(row, target) for row in links],
-                [history_of[row.policyinstrument_id] for row in links],
+                [history_of[getattr(row, source)] for row in links],
             ],
         )
 

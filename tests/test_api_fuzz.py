@@ -75,3 +75,25 @@ def test_fuzzing_the_schema_finds_no_server_error_and_no_response_outside_the_sc
         f"schemathesis ({who}) found problems:\n{result.stdout[-12000:]}\n{result.stderr[-2000:]}"
     )
     assert "Tested:" in result.stdout, result.stdout[-4000:]
+
+
+def test_the_openapi_schema_validates_without_a_warning(tmp_path):
+    from django.core.management import call_command
+
+    target = tmp_path / "schema.yaml"
+    call_command("spectacular", file=str(target), validate=True, fail_on_warn=True)
+    text = target.read_text(encoding="utf-8")
+    for parameter in ("in_force_on", "as_of", "updated_since", "affected_jurisdiction", "min_usd", "expand", "cursor"):
+        assert f"name: {parameter}" in text, parameter
+    for status in ("'412'", "'428'", "'429'", "'304'"):
+        assert status in text, status
+
+
+@pytest.mark.django_db
+def test_swagger_ui_and_redoc_load_their_scripts_from_the_tracker_itself(client):
+    for page in ("/api/v1/docs/", "/api/v1/redoc/"):
+        html = client.get(page).content.decode()
+        scripts = re.findall(r'<script[^>]*src="([^"]+)"', html)
+        assert scripts, page
+        assert all(src.startswith("/") for src in scripts), scripts
+        assert "cdn" not in html.lower(), page

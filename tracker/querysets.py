@@ -1,13 +1,24 @@
 """Read vocabulary of the tracker: the questions analysts ask of measures."""
 
 import datetime
+import unicodedata
+from dataclasses import dataclass
 from functools import reduce
-from operator import or_
+from operator import add, or_
 
-from django.db import models
-from django.db.models import Count, Q
-from django.db.models.functions import Coalesce, Substr
+from django.db import connections, models
+from django.db.models import Case, Count, F, FloatField, Lookup, Q, Value, When
+from django.db.models.functions import Length, Substr
 from django.utils.text import smart_split, unescape_string_literal
+
+
+def in_force_conditions(on):
+    """The ``in_force`` rule as a condition, for today's table and for history rows alike."""
+    return (
+        (Q(effective_from__lte=on) | Q(effective_from__isnull=True, announced__lte=on))
+        & (Q(effective_until__isnull=True) | Q(effective_until__gte=on))
+        & (Q(rescinded__isnull=True) | Q(rescinded__gt=on))
+    )
 
 
 class ReviewedQuerySet(models.QuerySet):
@@ -30,15 +41,12 @@ class PolicyInstrumentQuerySet(ReviewedQuerySet):
         nothing says it had begun.  A date known only to the month or year is stored as
         the period's first day, so a measure effective "2019-08" counts from 1 August 2019.
         """
-        on = on or datetime.date.today()
-        return self.alias(starts=Coalesce("effective_from", "announced")).filter(
-            Q(starts__lte=on),
-            Q(effective_until__isnull=True) | Q(effective_until__gte=on),
-            Q(rescinded__isnull=True) | Q(rescinded__gt=on),
-        )
+        return self.filter(in_force_conditions(on or datetime.date.today()))
 
     # Where ``search`` looks: the measure's own text, and the names of the bodies that
-    # issued it or that it targets, in English, Chinese, abbreviations and aliases.
+    # issued it or that it targets, in English, Chinese, abbreviations and aliases.  The
+    # admin shows its search box because this is set; migration 0012 indexes these columns
+    # (trigram GIN indexes on PostgreSQL), so a change here needs a migration there too.
     SEARCH_FIELDS = (
         "slug",
         "title_en",
@@ -57,23 +65,36 @@ class PolicyInstrumentQuerySet(ReviewedQuerySet):
     )
 
     def search(self, text):
-        """Measures matching every word of ``text`` in any of ``SEARCH_FIELDS``, case-insensitively.
+        """Measures matching every word of ``text``, each annotated with its ``search_rank``.
 
-        The one search of the tracker: the admin's search box and the API call it.  Each
-        word narrows the result (as in Django's admin); a word in quotes is kept whole.
+        The one search of the tracker: the admin's search box and the API call it.  A word
+        matches a measure when it is part of (case-insensitively) its title, slug, document
+        number or summary, or of the name, abbreviation or alias of its issuer or of one of
+        its targets, in English or Chinese: "Deep" finds DeepSeek, 人工智能 a title holding
+        it, 深度求索 the measures against DeepSeek.  Each word narrows the result (as in
+        Django's admin); a phrase in quotes is one word.  On PostgreSQL a single word of
+        four or more letters, in a script written with spaces, also matches an
+        organization's name it closely resembles (pg_trgm), so "Deepseak" finds DeepSeek.
+
+        ``search_rank`` adds up, word by word, the points of the best place the word was
+        found (``SEARCH_TIERS``: a title above the slug or document number, above an
+        issuer's or target's name, above the summary) and, below one point, how much of
+        that field the word makes up, so a title that is just the word ranks first.  Order
+        by ``("-search_rank", "slug")``.  Without words every measure comes back, ranked 0.
+
+        Each measure comes back once, without DISTINCT: a word is a condition on the
+        measure's own row (see ``SearchTerm``), so nothing is joined.  Making the search
+        costs one small query per word, two when it names organizations.
         """
-        words = smart_split((text or "").strip())
-        matches = Q()
-        for word in words:
-            word = unescape_string_literal(word) if word[:1] in {'"', "'"} and word[-1:] == word[:1] else word
-            if not word:
-                continue
-            matches &= Q(
-                pk__in=self.model._base_manager.filter(
-                    reduce(or_, (Q(**{f"{name}__icontains": word}) for name in self.SEARCH_FIELDS))
-                ).values("pk")
-            )
-        return self.filter(matches) if matches else self
+        words = search_words(text)
+        if not words:
+            return self.annotate(search_rank=Value(0.0, output_field=FloatField()))
+        postgres = connections[self.db].vendor == "postgresql"
+        terms = [SearchTerm.of(word, postgres=postgres, using=self.db) for word in words]
+        matching = self
+        for term in terms:
+            matching = matching.filter(term.matches())
+        return matching.annotate(search_rank=reduce(add, (term.rank() for term in terms)))
 
     def in_country(self, code):
         """Measures of a country and of its states, provinces and cities (codes start with the country's)."""
@@ -103,3 +124,217 @@ class PolicyInstrumentQuerySet(ReviewedQuerySet):
         return self.select_related("jurisdiction", "issuing_body", "part_of", *details).prefetch_related(
             "layers", "co_issuers", "products", "targets", "affected_jurisdictions"
         )
+
+
+def search_words(text):
+    """The words of a search: split on spaces, a phrase in quotes kept whole (as Django's admin does)."""
+    words = []
+    for word in smart_split((text or "").strip()):
+        if word[:1] in {'"', "'"} and word[-1:] == word[:1] and len(word) > 1:
+            word = unescape_string_literal(word)
+        if word:
+            words.append(word)
+    return words
+
+
+# Where a word was found, best first, and the points it earns there; ``ORGANIZATION_NAMES``
+# stands for the names, abbreviations and aliases of the measure's issuer and targets.
+ORGANIZATION_NAMES = "organization names"
+SEARCH_TIERS = (
+    ("title_en", 4.0),
+    ("title_zh", 4.0),
+    ("slug", 3.0),
+    ("document_number", 3.0),
+    (ORGANIZATION_NAMES, 2.0),
+    ("summary_en", 1.0),
+    ("summary_zh", 1.0),
+)
+# Below one point, so a word's share of a field never lifts it into the tier above.
+SHARE_POINTS = 0.9
+# The shortest word also matched by resemblance: shorter ones have too few trigrams for a
+# resemblance to mean anything.
+RESEMBLANCE_MIN_LENGTH = 4
+# The most measures targeted by a word's organizations written into a search as a list of
+# ids (see ``SearchTerm``).  A longer list made PostgreSQL (at its default random_page_cost
+# of 4, with 100,000 measures) read the whole table, testing each row's text, rather than
+# its indexes: several times slower than the UNION used beyond it.
+TARGETED_LIMIT = 3000
+
+
+@dataclass(frozen=True)
+class SearchTerm:
+    """One word of a search, with what it names: organizations and the measures they target.
+
+    Both are looked up when the term is made, in two small queries, and written into the
+    search's query as lists of ids: the planner then knows how many measures they are,
+    reads them from the primary key's index, and checks a list against a hash.  As
+    subqueries it guessed them many and read every measure.  A word naming organizations
+    that more than ``TARGETED_LIMIT`` measures target keeps a subquery (see ``matches``).
+    """
+
+    word: str
+    postgres: bool
+    organizations: tuple = ()
+    targeted: tuple | None = ()
+
+    @classmethod
+    def of(cls, word, postgres, using):
+        from tracker.models import Organization, OrganizationAlias, PolicyInstrument
+
+        term = cls(word, postgres)
+        names = term.contained("name_en") | term.contained("name_zh") | term.contained("abbreviation")
+        aliases = term.contained("name")
+        if term.resemblance:
+            names |= term.resembled("name_en") | term.resembled("name_zh")
+            aliases |= term.resembled("name")
+        organizations = tuple(
+            Organization._base_manager.using(using)
+            .filter(names | Q(pk__in=OrganizationAlias._base_manager.filter(aliases).values("organization_id")))
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        if not organizations:
+            return term
+        targeted = tuple(
+            PolicyInstrument.targets.through.objects.using(using)
+            .filter(organization__in=organizations)
+            .order_by("policyinstrument_id")
+            .values_list("policyinstrument_id", flat=True)
+            .distinct()[: TARGETED_LIMIT + 1]
+        )
+        return cls(word, postgres, organizations, targeted if len(targeted) <= TARGETED_LIMIT else None)
+
+    @property
+    def resemblance(self):
+        """Whether an organization's name also matches by resemblance: on PostgreSQL, for single
+        words of four or more letters in a script written with spaces.  Not for a phrase,
+        which is to be found whole, nor for Chinese, Japanese or Korean: there a whole
+        clause is one "word" to pg_trgm, so a resemblance is only a shared beginning
+        (人工智慧 would match every name that starts with 人工智能)."""
+        return (
+            self.postgres
+            and len(self.word) >= RESEMBLANCE_MIN_LENGTH
+            and not any(character.isspace() for character in self.word)
+            and not any(unicodedata.east_asian_width(character) in {"W", "F"} for character in self.word)
+        )
+
+    def contained(self, field):
+        """``field`` holds the word, whatever its case.
+
+        On PostgreSQL as ``ILIKE '%word%'`` on the bare column, which its trigram index
+        (migration 0012) serves, or, for a word without letters of two cases (Chinese, a
+        number), as the cheaper ``LIKE``; Django's ``icontains`` would write
+        ``UPPER(column::text) LIKE …``, which that index does not serve and which costs
+        more per row.  Elsewhere as ``icontains``.
+        """
+        if not self.postgres:
+            return Q(**{f"{field}__icontains": self.word})
+        if self.word.lower() == self.word.upper():
+            return Q(**{f"{field}__contains": self.word})
+        return Q(ContainsAnyCase(F(field), self.word))
+
+    def resembled(self, field):
+        """A word of ``field`` closely resembles the word (pg_trgm's ``<%``, from the same index)."""
+        from django.contrib.postgres.lookups import TrigramWordSimilar
+
+        return Q(TrigramWordSimilar(F(field), self.word))
+
+    def matches(self):
+        """The measures the word matches, as a condition on the measure's own row.
+
+        Nothing is joined, so no measure comes back twice.  On PostgreSQL every part is
+        read from an index (the columns' trigram indexes, the issuer's foreign key, the
+        primary key) and the parts are combined in one bitmap.  Past ``TARGETED_LIMIT``
+        it is ``pk IN`` the UNION of the parts, each still read from its index: an
+        ``IN (subquery)`` among the other conditions would have every row read and tested.
+        """
+        from tracker.models import PolicyInstrument
+
+        own = reduce(or_, (self.contained(name) for name in model_search_fields()))
+        if not self.organizations:
+            return own
+        if self.targeted is not None:
+            return own | self._named()
+        measures = PolicyInstrument._base_manager
+        return Q(
+            pk__in=measures.filter(own)
+            .order_by()
+            .values("pk")
+            .union(
+                measures.filter(self._among("issuing_body", self.organizations)).order_by().values("pk"),
+                self._targeting().order_by(),
+            )
+        )
+
+    def rank(self):
+        """The word's points in ``search_rank``: its best tier, plus its share of the field found in."""
+        found = []
+        for name, points in SEARCH_TIERS:
+            if name == ORGANIZATION_NAMES:
+                if self.organizations:
+                    found.append(When(self._named(), then=Value(points)))
+                continue
+            share = Value(SHARE_POINTS * len(self.word)) / Length(name)
+            found.append(When(self.contained(name), then=Value(points) + share))
+        return Case(*found, default=Value(0.0), output_field=FloatField())
+
+    def _named(self):
+        """Measures issued by or targeting one of the word's organizations."""
+        targeted = Q(pk__in=self._targeting()) if self.targeted is None else self._among("pk", self.targeted)
+        return self._among("issuing_body", self.organizations) | targeted
+
+    def _targeting(self):
+        """Ids of the measures that target one of the word's organizations, as a subquery."""
+        from tracker.models import PolicyInstrument
+
+        through = PolicyInstrument.targets.through.objects
+        return through.filter(organization__in=self.organizations).values("policyinstrument_id")
+
+    def _among(self, field, ids):
+        # On PostgreSQL the ids go as one array: a thousand cost no more to send than ten.
+        return Q(AnyOf(F(field), ids)) if self.postgres else Q(**{f"{field}__in": ids})
+
+
+class ContainsAnyCase(Lookup):
+    """``lhs ILIKE '%word%'`` (PostgreSQL), the word's ``%``, ``_`` and ``\\`` taken literally.
+
+    Used as an expression, not registered as a lookup.
+    """
+
+    lookup_name = "contains_any_case"
+    prepare_rhs = False
+
+    def get_db_prep_lookup(self, value, connection):
+        return "%s", [f"%{connection.ops.prep_for_like_query(value)}%"]
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} ILIKE {rhs}", (*lhs_params, *rhs_params)
+
+
+class AnyOf(Lookup):
+    """``lhs = ANY(%s)``, the list of ids one array parameter (PostgreSQL).
+
+    A constant array, which PostgreSQL reads from the column's index or checks against a
+    hash.  Used as an expression, not registered as a lookup.
+    """
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def get_db_prep_lookup(self, value, connection):
+        return "%s", [list(value)]
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        array = f"{self.lhs.output_field.cast_db_type(connection)}[]"
+        return f"{lhs} = ANY({rhs}::{array})", (*lhs_params, *rhs_params)
+
+
+def model_search_fields():
+    """The measure's own columns among ``SEARCH_FIELDS``, titles first (``SEARCH_TIERS``' order:
+    a row read from an index is checked against them in turn, and most matches are titles)."""
+    own = {name for name in PolicyInstrumentQuerySet.SEARCH_FIELDS if "__" not in name}
+    return [name for name, _ in SEARCH_TIERS if name in own]

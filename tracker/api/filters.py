@@ -29,7 +29,7 @@ from tracker.models import (
     Source,
     StackLayer,
 )
-from tracker.querysets import in_force_conditions
+from tracker.querysets import PolicyInstrumentQuerySet, in_force_conditions, search_words
 
 
 def is_history(queryset):
@@ -78,8 +78,12 @@ class RecordFilter(filters.FilterSet):
 
 
 class InstrumentFilter(RecordFilter):
-    kind = filters.MultipleChoiceFilter(choices=InstrumentKind.choices, label="Kind of measure (repeat for several).")
-    status = filters.MultipleChoiceFilter(choices=InstrumentStatus.choices, label="Status (repeat for several).")
+    kind = filters.MultipleChoiceFilter(
+        distinct=False, choices=InstrumentKind.choices, label="Kind of measure (repeat for several)."
+    )
+    status = filters.MultipleChoiceFilter(
+        distinct=False, choices=InstrumentStatus.choices, label="Status (repeat for several)."
+    )
     layer = filters.ChoiceFilter(method="filter_layer", choices=StackLayerCode.choices, label="Stack layer code.")
     jurisdiction = filters.CharFilter(
         method="filter_jurisdiction",
@@ -133,8 +137,15 @@ class InstrumentFilter(RecordFilter):
         return self.linked(queryset, "products", "slug", value)
 
     def _usd(self, queryset, lookup, value):
+        # The computed equivalent, else the amount when in dollars, else the dollar figure a source states.
         funds = Fund.objects.filter(
-            Q(**{f"usd_equivalent__{lookup}": value}) | Q(currency="USD", **{f"amount__{lookup}": value})
+            Q(**{f"usd_equivalent__{lookup}": value})
+            | Q(usd_equivalent__isnull=True, currency="USD", **{f"amount__{lookup}": value})
+            | Q(
+                usd_equivalent__isnull=True,
+                stated_equivalent_currency="USD",
+                **{f"stated_equivalent__{lookup}": value},
+            )
         )
         return queryset.filter(id__in=funds.values("instrument_id"))
 
@@ -148,14 +159,22 @@ class InstrumentFilter(RecordFilter):
         return queryset.filter(in_force_conditions(value))
 
     def filter_search(self, queryset, name, value):
-        if is_history(queryset):
-            # History keeps no search index: a past version is found by today's text.
-            return queryset.filter(id__in=PolicyInstrument.objects.search(value).values("pk"))
-        return queryset.search(value)
+        if not is_history(queryset):
+            return queryset.search(value)
+        # A version in the history is found by its own text (substrings, unranked), in the
+        # search's own fields; the targets are a link of the history row's own.
+        fields = [
+            via(queryset, "targets", name.removeprefix("targets__")) if name.startswith("targets__") else name
+            for name in PolicyInstrumentQuerySet.SEARCH_FIELDS
+        ]
+        condition = Q()
+        for word in search_words(value):
+            condition &= Q.create([(f"{name}__icontains", word) for name in fields], connector=Q.OR)
+        return self.where(queryset, condition)
 
 
 class OrganizationFilter(RecordFilter):
-    kind = filters.MultipleChoiceFilter(choices=OrganizationKind.choices)
+    kind = filters.MultipleChoiceFilter(distinct=False, choices=OrganizationKind.choices)
     jurisdiction = filters.CharFilter(method="filter_jurisdiction", label="Home jurisdiction code (and below).")
     parent = filters.CharFilter(field_name="parent__slug", label="Slug of the body it belongs to.")
     q = filters.CharFilter(method="filter_search", label="Words in its names, abbreviation or aliases.")
@@ -169,12 +188,14 @@ class OrganizationFilter(RecordFilter):
 
     def filter_search(self, queryset, name, value):
         fields = ("slug", "name_en", "name_zh", "abbreviation")
+        if is_history(queryset):
+            return self.search_names(queryset, fields, value)
         matches = self.search_names(Organization._base_manager.all(), (*fields, "aliases__name"), value)
         return queryset.filter(id__in=matches.values("pk"))
 
 
 class JurisdictionFilter(RecordFilter):
-    level = filters.MultipleChoiceFilter(choices=JurisdictionLevel.choices)
+    level = filters.MultipleChoiceFilter(distinct=False, choices=JurisdictionLevel.choices)
     parent = filters.CharFilter(field_name="parent__code", label="Code of the jurisdiction it is part of.")
     within = filters.CharFilter(method="filter_within", label="A jurisdiction code: it and everything under it.")
     q = filters.CharFilter(method="filter_search", label="Words in its code or names.")
@@ -191,7 +212,7 @@ class JurisdictionFilter(RecordFilter):
 
 
 class SourceFilter(RecordFilter):
-    kind = filters.MultipleChoiceFilter(choices=SourceKind.choices)
+    kind = filters.MultipleChoiceFilter(distinct=False, choices=SourceKind.choices)
     language = filters.CharFilter(label="BCP 47 language tag: en, zh-Hans, zh-Hant.")
     publisher = filters.CharFilter(field_name="publisher_organization__slug", label="Slug of the publishing body.")
     q = filters.CharFilter(method="filter_search", label="Words in its titles, publisher or authors.")
@@ -205,7 +226,7 @@ class SourceFilter(RecordFilter):
 
 
 class IndicatorFilter(RecordFilter):
-    kind = filters.MultipleChoiceFilter(choices=IndicatorKind.choices)
+    kind = filters.MultipleChoiceFilter(distinct=False, choices=IndicatorKind.choices)
     year = filters.NumberFilter()
     layer = filters.CharFilter(method="filter_layer", label="Stack layer code.")
     instrument = filters.CharFilter(field_name="instrument__slug", label="Slug of the measure it measures.")
@@ -229,7 +250,7 @@ class LayerFilter(RecordFilter):
 
 
 class ProductFilter(RecordFilter):
-    kind = filters.MultipleChoiceFilter(choices=ProductKind.choices)
+    kind = filters.MultipleChoiceFilter(distinct=False, choices=ProductKind.choices)
     maker = filters.CharFilter(field_name="maker__slug", label="Slug of the maker.")
     layer = filters.CharFilter(field_name="layer__code", label="Stack layer code.")
     q = filters.CharFilter(method="filter_search", label="Words in its names.")

@@ -349,6 +349,25 @@ class Reader:
             queryset = queryset.filter(published_version__isnull=False)
         return queryset
 
+    def revised_ids(self, model):
+        """Ids of published records whose latest version is a draft or in review, for a public
+        reader of today's data (one query; usually few), else none."""
+        if not (self.public and self.as_of is None and issubclass(model, ReviewedModel)):
+            return []
+        return list(
+            model._base_manager.filter(published_version__isnull=False)
+            .exclude(editorial_state=EditorialState.PUBLISHED)
+            .values_list("id", flat=True)
+        )
+
+    def published_versions(self, model, ids):
+        """History rows of the published versions of the records ``ids``."""
+        versions = model._base_manager.filter(id__in=ids).values_list("id", "published_version")
+        condition = Q()
+        for pk, version in versions:
+            condition |= Q(id=pk, version=version)
+        return self.history(model).filter(condition) if condition else self.history(model).none()
+
     def rows(self, model, rows):
         """The rows as this reader sees them: a published record's draft revision is swapped
         for its published version; every row gets its ``_moment``."""
@@ -382,7 +401,10 @@ class Reader:
             if row.id not in swap:
                 result.append(row)
             elif (replacement := by_id.get(row.id)) is not None:
-                replacement._moment = replacement.history_date
+                # The version is whole at its publication (tracker.services.context._close), which
+                # can follow its own history row: parts written later in that change set belong to it.
+                replacement.published_at = row.published_at
+                replacement._moment = max(replacement.history_date, row.published_at or replacement.history_date)
                 result.append(replacement)
         return result
 
@@ -486,12 +508,16 @@ class Renderer:
                 continue
             if model in RESOURCES:
                 resource = RESOURCES[model]
-                queryset = model._base_manager.filter(id__in=ids)
-                if self.reader.public and resource.reviewed:
-                    queryset = queryset.filter(published_version__isnull=False)
+                # As this reader sees them: a published record's published name, or the record as of
+                # the moment (one deleted since is still linked then).
+                rows = self.reader.records(model, ids).values()
                 found[model] = {
-                    pk: {resource.key: key, "name": name, "url": self.url(resource, key)}
-                    for pk, key, name in queryset.values_list("id", resource.key, resource.label)
+                    row.id: {
+                        resource.key: getattr(row, resource.key),
+                        "name": getattr(row, resource.label),
+                        "url": self.url(resource, getattr(row, resource.key)),
+                    }
+                    for row in rows
                 }
             elif model in PLAIN_SUMMARIES:
                 key, label = PLAIN_SUMMARIES[model]
@@ -543,7 +569,11 @@ class Renderer:
                 attname = model_field(model, name).attname
                 bucket.update(getattr(row, attname) for row in rows)
         for part in parts:
-            children = self.reader.children(part.model, part.parent_field, rows) if rows else {}
+            owners = rows
+            if part.one and model is PolicyInstrument:
+                # A kind's detail table is read only for measures of that kind on the page.
+                owners = [row for row in rows if row.kind in part.model.instrument_kinds]
+            children = self.reader.children(part.model, part.parent_field, owners) if owners else {}
             child_rows = [row for group in children.values() for row in group]
             tree["parts"][part.name] = (children, self._load(part.model, part.links, part.parts, child_rows, wanted))
         return tree

@@ -22,7 +22,7 @@ for name, kinds in views.KIND_LISTS.items():
 urlpatterns = [
     path("", views.RootView.as_view(), name="root"),
     path("changes/", views.ChangesView.as_view(), name="changes"),
-    *([path("exports/", include("tracker.api.exports"))] if _HAS_EXPORTS else []),  # TEMP
+    path("exports/", include("tracker.api.exports")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),

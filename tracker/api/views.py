@@ -10,9 +10,10 @@ import datetime
 import hashlib
 
 import orjson
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Q
 from django.http import Http404
 from django.utils.dateparse import parse_datetime
 from django.utils.http import parse_etags, quote_etag
@@ -31,7 +32,7 @@ from tracker.api.filters import FILTERS
 from tracker.api.pagination import KeysetPage
 from tracker.api.writes import BodyErrors, read_record
 from tracker.choices import EditorialState, InstrumentKind
-from tracker.models import PolicyInstrument
+from tracker.models import ChangeSet, PolicyInstrument
 from tracker.models.base import ReviewedModel
 from tracker.services import (
     Actor,
@@ -100,15 +101,13 @@ def not_modified(request, tag):
     sent = request.META.get("HTTP_IF_NONE_MATCH")
     if not sent:
         return False
-    tags = parse_etags(sent)
-    return "*" in tags or tag in tags or tag.removeprefix("W/") in tags
+    # Weak comparison (RFC 9110, 13.1.2): a proxy that compresses the body makes the tag weak.
+    tags = {sent_tag.removeprefix("W/") for sent_tag in parse_etags(sent)}
+    return "*" in tags or tag.removeprefix("W/") in tags
 
 
 def conditional(request, data, tag):
-    if not_modified(request, tag):
-        response = Response(status=status.HTTP_304_NOT_MODIFIED)
-    else:
-        response = Response(data)
+    response = Response(status=status.HTTP_304_NOT_MODIFIED) if not_modified(request, tag) else Response(data)
     response["ETag"] = tag
     return response
 
@@ -117,10 +116,16 @@ def parse_moment(request):
     raw = request.query_params.get("as_of")
     if raw is None:
         return None
-    moment = parse_datetime(raw.replace(" ", "+")) if raw else None
-    if moment is None:
+    moment = None
+    if len(raw) == 10:
+        # A day means the data as they stood at its end.
         try:
             moment = datetime.datetime.combine(datetime.date.fromisoformat(raw), datetime.time.max)
+        except ValueError:
+            moment = None
+    if moment is None and raw:
+        try:
+            moment = parse_datetime(raw.replace(" ", "+"))
         except ValueError:
             moment = None
     if moment is None:
@@ -145,6 +150,42 @@ def parse_expand(request, resource):
 FACETS = {
     PolicyInstrument: ("kind", "status", "jurisdiction", "layer"),
 }
+
+
+# Which query parameters choose the filtered set (not the page, its order or its form).
+NOT_FILTERS = frozenset({"cursor", "page_size", "ordering", "expand", "format"})
+
+
+def data_version(model):
+    """A token that changes whenever the model's rows or their links change: the newest
+    history row (every save writes one, through the services or not) and change set."""
+    newest = model.history.model.objects.aggregate(newest=Max("history_id"))["newest"]
+    return f"{newest}.{ChangeSet.objects.aggregate(newest=Max('id'))['newest']}"
+
+
+def cached_facets(request, reader, queryset, resource, kinds=()):
+    """The facets of a filtered set, computed once per data version and filter set.
+
+    They are the costly part of a list (grouped counts over the whole filtered set) and do
+    not depend on the page, so every page of a walk and every reader of the same view share
+    them, from the configured cache (``CACHES``: per process by default, Redis or Memcached
+    to share them between servers).
+    """
+    if reader.as_of is not None:
+        return facet_counts(queryset, resource)  # the past does not change, but its moments are many
+    filters = sorted(
+        (key, value) for key, values in request.query_params.lists() for value in values if key not in NOT_FILTERS
+    )
+    key_material = orjson.dumps([resource.name, reader.public, list(kinds), filters, data_version(resource.model)])
+    key = "tracker-facets:" + hashlib.blake2b(key_material, digest_size=16).hexdigest()
+    facets = cache.get(key)
+    if facets is None:
+        facets = facet_counts(queryset, resource)
+        cache.set(key, facets, timeout=FACETS_TTL)
+    return facets
+
+
+FACETS_TTL = 600
 
 
 def facet_counts(queryset, resource):
@@ -209,7 +250,18 @@ class RecordViewSet(viewsets.GenericViewSet):
 
     def rows_queryset(self, reader):
         """Today's or history's rows, the reader's view, filtered by the query."""
-        queryset = reader.base_queryset(self.resource.model)
+        model = self.resource.model
+        queryset = reader.base_queryset(model)
+        revised = reader.revised_ids(model)
+        if not revised:
+            return self.filtered(queryset)
+        # Anonymous readers see a record under revision in its published version: the filters
+        # (search included) read that version from the history, never the draft's values.
+        published = self.filtered(queryset.exclude(id__in=revised))
+        under_revision = self.filtered(reader.published_versions(model, revised))
+        return queryset.filter(Q(pk__in=published.values("pk")) | Q(pk__in=under_revision.values("id")))
+
+    def filtered(self, queryset):
         if self.kinds:
             queryset = queryset.filter(kind__in=self.kinds)
         filterset = self.filterset_class(self.request.query_params, queryset=queryset, request=self.request)
@@ -234,7 +286,7 @@ class RecordViewSet(viewsets.GenericViewSet):
         data = {
             "next": page.link(page.next_cursor),
             "previous": page.link(page.previous_cursor),
-            "facets": facet_counts(queryset, self.resource),
+            "facets": cached_facets(request, reader, queryset, self.resource, self.kinds),
             "results": shapes.Renderer(request, reader, expand).render(self.resource, rows),
         }
         return conditional(request, data, quote_etag(body_tag(data)))
@@ -524,10 +576,7 @@ class RootView(APIView):
             for resource in shapes.RESOURCES.values()
         }
         data["changes"] = reverse("api:changes", request=request)
-        try:  # TEMP  # noqa: SIM105
-            data["exports"] = reverse("api:exports-index", request=request)
-        except Exception:  # TEMP  # noqa: S110
-            pass
+        data["exports"] = reverse("api:exports-index", request=request)
         data["schema"] = reverse("api:schema", request=request)
         data["docs"] = reverse("api:docs", request=request)
         return conditional(request, data, quote_etag(body_tag(data)))

@@ -11,10 +11,10 @@ and reported together, by field, as DRF does; nothing is written while any remai
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 
-from tracker.api.shapes import PLAIN_SUMMARIES, RECORD_FIELDS, RESOURCES
+from tracker.api.shapes import PLAIN_SUMMARIES, RECORD_FIELDS, RESOURCES, plain
 from tracker.models import DETAIL_MODELS, InstrumentCitation, PolicyInstrument
 from tracker.services import ChildChange
-from tracker.services.records import LIFECYCLE_FIELDS
+from tracker.services.records import LIFECYCLE_FIELDS, validate_relations
 
 # Fields the API shows but never takes: names and addresses it computes, and the services' own.
 READ_ONLY = frozenset({"name", "url", "details_type", *RECORD_FIELDS})
@@ -58,9 +58,23 @@ class Body:
             raise BodyErrors({"non_field_errors": [f"Expected a JSON object{' at ' + path if path else ''}."]})
         self.data = data
         self.errors = {}
+        self.renamed = {}  # model field name -> the body's name for it (a measure's url is document_url)
 
     def add(self, name, message):
-        self.errors.setdefault(name, []).append(message)
+        self.errors.setdefault(self.renamed.get(name, name), []).append(message)
+
+    def check(self, instance, fields):
+        """The model's own rules on each field the body sets (choices, blank, length, format),
+        reported here, so that a part's errors stay where the part was given (details.legal_form),
+        not reported bare by the services' full_clean() later."""
+        skip = {f.name for f in instance._meta.concrete_fields if f.is_relation or f.name not in fields}
+        skip |= {name for name in fields if self.renamed.get(name, name) in self.errors}  # reported already
+        try:
+            instance.clean_fields(exclude=skip)
+        except DjangoValidationError as error:
+            for name, messages in error.message_dict.items():
+                for message in messages:
+                    self.add(name, message)
 
     def scalar(self, instance, model_field, value):
         if value is None:
@@ -123,6 +137,8 @@ class Body:
         relations = {}
         for name in fields:
             api_name = RESOURCES[model].api_name(name) if model in RESOURCES else name
+            if api_name != name:
+                self.renamed[name] = api_name
             if api_name not in self.data:
                 continue  # not given: a new record takes the model's default, a stored one keeps its value
             self.scalar(instance, model._meta.get_field(name), self.data[api_name])
@@ -172,16 +188,34 @@ class Resolver:
         return self.cache[cache_key]
 
 
+def _has_events(instance, data):
+    if "events" in data:
+        return bool(data["events"])
+    return instance is not None and instance.pk is not None and instance.events.exists()
+
+
+def _stored_lifecycle(instance, name):
+    if instance is None or instance.pk is None:
+        instance = PolicyInstrument()  # a new measure: the defaults stand until its events are read
+    return plain(getattr(instance, name))
+
+
 def read_record(resource, data, instance=None, partial=False):
     """(record, relations, children) from the body, or ``BodyErrors`` naming every field."""
     resolve = Resolver()
     body = Body(data)
     model = resource.model
     record = instance if instance is not None else model()
-    writable = [name for name in resource.fields if not (model is PolicyInstrument and name in LIFECYCLE_FIELDS)]
-    if model is PolicyInstrument and not (instance is not None and instance.events.exists()) and "events" not in data:
-        writable = list(resource.fields)  # no events: the dates are typed in, as in the admin
+    writable = list(resource.fields)
+    if model is PolicyInstrument and _has_events(instance, data):
+        # Status and lifecycle dates follow from the events (as in the admin): a body may repeat
+        # them as they stand, never change them.
+        writable = [name for name in resource.fields if name not in LIFECYCLE_FIELDS]
+        for name in LIFECYCLE_FIELDS:
+            if name in data and plain(data[name]) != _stored_lifecycle(instance, name):
+                body.add(name, "This follows from the measure's events: change or add an event instead.")
     relations = body.fill(record, writable, resource.links, resolve, partial)
+    body.check(record, writable)
     known = {resource.api_name(name) for name in resource.fields} | set(resource.links)
     known |= {part.name for part in resource.parts if not part.one}
     if any(part.one for part in resource.parts):
@@ -258,9 +292,14 @@ def read_parts(part, items, parent, resolve):
             key = None
         match = existing.get(key)
         if match is not None:
-            row.pk = match.pk
-            row._state.adding = False
+            # The stored part, changed by what the body gives: what it leaves out is kept, so a
+            # citation named as the API shows it (source and locator) keeps its quote.
+            row, relations = match, body.fill(match, part.fields, part.links, resolve, False)
             kept.add(key)
+        body.check(row, part.fields)
+        if body.errors:
+            errors[str(index)] = body.errors
+            continue
         children.append(ChildChange(record=row, relations=relations))
         for inner in part.parts:
             if inner.name in item:
@@ -294,6 +333,13 @@ def read_details(resource, data, instrument, resolve):
     row = existing if existing is not None else model(instrument=instrument)
     relations = body.fill(row, part.fields, part.links, resolve, False)
     body.unknown({"type", *part.fields, *part.links, *(inner.name for inner in part.parts)})
+    body.check(row, part.fields)
+    try:
+        validate_relations(row, relations)  # a ban's scopes, a pilot zone's places
+    except DjangoValidationError as error:
+        for name, messages in _messages(error).items():
+            for message in messages:
+                body.add(name, message)
     if body.errors:
         return [], body.errors
     children.append(ChildChange(record=row, relations=relations))

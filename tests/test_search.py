@@ -1,0 +1,180 @@
+"""The tracker's one search (``PolicyInstrumentQuerySet.search``) finds, ranks and never repeats measures.
+
+On the report's data (loaded for the session) and on a few records made here; the same
+tests run on SQLite and on PostgreSQL.
+"""
+
+import pytest
+from django.db import connection
+
+from tests import factories
+from tracker import querysets
+from tracker.models import Organization, OrganizationAlias, PolicyInstrument
+
+pytestmark = pytest.mark.django_db
+
+DEEPSEEK_BANS = {"us-tx-deepseek-ban", "us-nasa-deepseek-ban", "us-va-deepseek-ban", "au-deepseek-direction"}
+
+
+def slugs(text):
+    return list(PolicyInstrument.objects.search(text).order_by("-search_rank", "slug").values_list("slug", flat=True))
+
+
+def measure(**fields):
+    instrument = factories.instrument(**fields)
+    instrument.save()
+    return instrument
+
+
+def organization(**fields):
+    body = factories.organization(kind="company", **fields)
+    body.save()
+    return body
+
+
+def test_an_english_word_finds_measures_whatever_its_case_and_inside_longer_words():
+    assert set(slugs("DeepSeek")) >= DEEPSEEK_BANS
+    assert set(slugs("deepseek")) == set(slugs("DeepSeek")) == set(slugs("DEEPSEEK"))
+    assert set(slugs("Deep")) >= DEEPSEEK_BANS
+
+
+def test_a_chinese_word_is_found_inside_a_chinese_title():
+    # 人工智能 sits in the middle of the title, between the city and 創新應用先導區.
+    found = slugs("人工智能")
+    assert "cn-ai-application-pilot-zone-beijing" in found
+    assert "cn-ai-application-pilot-zone-shenzhen" in found
+    assert "cn-ai-application-pilot-zone-beijing" in slugs("創新應用")
+
+
+def test_the_chinese_name_of_a_target_finds_the_measures_against_it():
+    found = set(slugs("深度求索"))
+    assert found >= DEEPSEEK_BANS
+    targeted = set(PolicyInstrument.objects.filter(targets__slug="deepseek").values_list("slug", flat=True))
+    assert targeted <= found
+
+
+def test_an_alias_finds_the_measures_of_its_organization():
+    # Nobody writes 英伟达 or 国务院 in a measure: the aliases of a target and of an issuer do.
+    assert "us-2025-nvidia-h20-licence-requirement" in slugs("英伟达")
+    assert "cn-new-generation-ai-development-plan" in slugs("国务院")
+    assert "us-tx-deepseek-ban" in slugs("RedNote")
+
+
+def test_every_word_must_match():
+    both = set(slugs("DeepSeek Texas"))
+    assert both == {"us-tx-deepseek-ban"}
+    # Two targets of the same ban, each named once.
+    assert set(slugs("Moomoo Webull")) == {"us-tx-deepseek-ban"}
+    assert not slugs("DeepSeek zzzqqq")
+
+
+def test_a_phrase_in_quotes_is_one_word():
+    assert set(slugs('"No DeepSeek"')) == {"us-hr-1121-no-deepseek-on-government-devices-act"}
+    assert len(slugs("No DeepSeek")) > 1  # "no" alone is part of many words
+    assert set(slugs("'No DeepSeek'")) == set(slugs('"No DeepSeek"'))
+
+
+def test_punctuation_is_matched_literally():
+    assert "us-hr-1121-no-deepseek-on-government-devices-act" in slugs("H.R. 1121")
+    # Neither a regular expression's "." nor LIKE's "_" and "%" stand for other characters.
+    assert not slugs("D.epSeek")
+    assert not slugs("Deep_eek")
+    assert not slugs("Deep%eek")
+    assert not slugs("Deep\\Seek")
+
+
+def test_a_title_match_ranks_above_a_match_in_the_summary_only():
+    in_summary = measure(title_en="Support for small farms", summary_en="Unlike the quokka programme, it pays cash.")
+    in_title = measure(title_en="Quokka habitat programme", summary_en="Grants for habitats.")
+    alone = measure(title_en="Quokka", summary_en="")
+    ranked = list(PolicyInstrument.objects.search("quokka").order_by("-search_rank", "slug"))
+    assert [instrument.pk for instrument in ranked] == [alone.pk, in_title.pk, in_summary.pk]
+    assert ranked[0].search_rank > ranked[1].search_rank > ranked[2].search_rank
+    assert all(isinstance(instrument.search_rank, float) for instrument in ranked)
+
+
+def test_a_title_match_ranks_above_summary_matches_in_the_reports_data():
+    ranked = slugs("Ascend")
+    assert ranked[0] == "us-bis-2025-huawei-ascend-guidance"
+    assert "cn-domestic-ai-chip-support" in ranked[1:]  # says "Ascend" in its summary only
+
+
+def test_words_found_in_several_places_add_up():
+    ranked = list(PolicyInstrument.objects.search("DeepSeek Texas").order_by("-search_rank"))
+    single = PolicyInstrument.objects.search("DeepSeek").get(slug="us-tx-deepseek-ban")
+    assert ranked[0].search_rank > single.search_rank
+
+
+def test_a_measure_whose_several_targets_match_comes_back_once():
+    holding = organization(name_en="Acme Holdings")
+    OrganizationAlias.objects.create(organization=holding, name="Acme Group")
+    alpha = organization(name_en="Acme Alpha Robotics", name_zh="艾克美阿爾法")
+    beta = organization(name_en="Acme Beta Robotics", name_zh="艾克美貝塔")
+    ban = measure(title_en="Ban on Acme robots", kind="ban", issuing_body=holding)
+    ban.targets.set([alpha, beta])
+
+    found = PolicyInstrument.objects.search("Acme")
+    assert list(found.values_list("pk", flat=True)) == [ban.pk]
+    assert found.count() == 1
+    assert list(PolicyInstrument.objects.search("艾克美").values_list("pk", flat=True)) == [ban.pk]
+    assert list(PolicyInstrument.objects.search("Acme Robotics").values_list("pk", flat=True)) == [ban.pk]
+    assert "DISTINCT" not in str(found.query).upper()
+
+
+def test_measures_of_a_much_targeted_organization_are_found_as_well(monkeypatch):
+    """Beyond ``TARGETED_LIMIT`` the targeted measures are a subquery, not a list: same result."""
+    listed = set(slugs("深度求索"))
+    monkeypatch.setattr(querysets, "TARGETED_LIMIT", 1)
+    assert set(slugs("深度求索")) == listed
+    assert set(slugs("DeepSeek Texas")) == {"us-tx-deepseek-ban"}
+
+
+def test_no_words_return_every_measure_ranked_zero():
+    everything = PolicyInstrument.objects.count()
+    for text in ("", "   ", None, '""'):
+        found = PolicyInstrument.objects.search(text)
+        assert found.count() == everything
+        assert {instrument.search_rank for instrument in found[:5]} == {0.0}
+
+
+def test_search_narrows_an_existing_queryset():
+    bans = PolicyInstrument.objects.of_kind("ban").search("DeepSeek")
+    assert set(bans.values_list("slug", flat=True)) >= DEEPSEEK_BANS
+    assert set(bans.values_list("kind", flat=True)) == {"ban"}
+    assert set(PolicyInstrument.objects.search("DeepSeek").of_kind("ban").values_list("pk", flat=True)) == set(
+        bans.values_list("pk", flat=True)
+    )
+
+
+def test_a_misspelt_organization_name_is_found_on_postgresql():
+    if connection.vendor != "postgresql":
+        pytest.skip("resemblance (pg_trgm) is PostgreSQL's")
+    assert set(slugs("Deepseak")) >= DEEPSEEK_BANS
+    # Chinese is not matched by resemblance: 深度求素 shares only a beginning with 深度求索.
+    assert not slugs("深度求素")
+
+
+def test_postgresql_has_the_trigram_indexes_and_makes_trigrams_of_chinese():
+    if connection.vendor != "postgresql":
+        pytest.skip("trigram indexes are PostgreSQL's")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT show_trgm('人工智能')")
+        assert cursor.fetchone()[0], "pg_trgm makes no trigrams of Chinese: the database's LC_CTYPE is not UTF-8 aware"
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE indexname LIKE %s", ["%_trgm"])
+        indexes = {row[0] for row in cursor.fetchall()}
+    tables = {PolicyInstrument._meta.db_table, Organization._meta.db_table, OrganizationAlias._meta.db_table}
+    expected = {name for name, table, _ in _migration_indexes() if table in tables}
+    assert expected <= indexes
+    assert {"instrument_title_zh_trgm", "organization_name_zh_trgm", "organization_alias_name_trgm"} <= expected
+
+
+def _migration_indexes():
+    from importlib import import_module
+
+    return import_module("tracker.migrations.0012_search_indexes").SEARCH_INDEXES
+
+
+def test_every_column_searched_is_ranked():
+    own = {name for name in PolicyInstrument.objects.none().SEARCH_FIELDS if "__" not in name}
+    assert set(querysets.model_search_fields()) == own
+    assert {name for name, _ in querysets.SEARCH_TIERS} == own | {querysets.ORGANIZATION_NAMES}
