@@ -63,13 +63,17 @@ def start_server(workdir, **extra_env):
         subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True, capture_output=True)
     port = free_port()
     gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
-    process = subprocess.Popen(
-        [gunicorn, "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    # The server's log goes to a file: a pipe nobody reads fills up after a few thousand
+    # logged requests (every 403 and 404 is a log line) and then blocks the workers.
+    log = workdir / "server.log"
+    with log.open("wb") as log_file:
+        process = subprocess.Popen(
+            [gunicorn, "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--timeout", "120"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log_file,
+        )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -78,7 +82,7 @@ def start_server(workdir, **extra_env):
             return process, url
         except OSError:
             if process.poll() is not None:
-                raise RuntimeError(process.stderr.read().decode()) from None
+                raise RuntimeError(log.read_text(errors="replace")) from None
             time.sleep(0.2)
     process.terminate()
     raise RuntimeError("the tracker server did not answer within 30 s")

@@ -17,7 +17,7 @@ import pytest
 from tests.browser import ROOT, server_environment, start_server
 
 # Seconds of generation per run; CI keeps the default, a longer hunt sets TRACKER_FUZZ_SECONDS.
-FUZZ_SECONDS = int(os.environ.get("TRACKER_FUZZ_SECONDS", "40"))
+FUZZ_SECONDS = int(os.environ.get("TRACKER_FUZZ_SECONDS", "90"))
 CHECKS = "not_a_server_error,response_schema_conformance"
 
 
@@ -38,7 +38,11 @@ def fuzz_server(tmp_path_factory):
     token = re.search(r"token (\w+) for user", created.stdout).group(1)
     yield url, token
     process.terminate()
-    process.wait(timeout=10)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def schemathesis(url, *arguments, workdir):
@@ -56,7 +60,7 @@ def schemathesis(url, *arguments, workdir):
         "--workers",
         "1",
         "--request-timeout",
-        "30",
+        "60",
         *arguments,
     ]
     return subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=FUZZ_SECONDS * 4 + 120)

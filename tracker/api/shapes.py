@@ -12,6 +12,7 @@ field objects per value; this spends it in the database and in ``orjson``.
 import datetime
 import decimal
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 from django.db.models import Q
 from django.urls import reverse
@@ -315,6 +316,12 @@ def is_many(model, name):
     return model_field(model, name).many_to_many
 
 
+def plain_rows(queryset):
+    """Rows as plain objects of their stored values (field attnames): what the renderer reads,
+    without the cost of building model instances."""
+    return [SimpleNamespace(**values) for values in queryset.values()]
+
+
 # --- reading the rows: today's records, the published version, or a past moment --------------
 
 
@@ -413,6 +420,8 @@ class Reader:
         if not ids:
             return {}
         rows = self.base_queryset(model).filter(id__in=ids)
+        if self.as_of is None:
+            rows = plain_rows(rows)
         return {row.id: row for row in self.rows(model, rows)}
 
     # links and parts
@@ -447,9 +456,8 @@ class Reader:
                 by_moment.setdefault(parent._moment, []).append(parent.id)
         found = []
         if current:
-            found.extend(
-                (row, None) for row in model._base_manager.filter(**{f"{parent_field}_id__in": current}).order_by("id")
-            )
+            rows = model._base_manager.filter(**{f"{parent_field}_id__in": current}).order_by("id")
+            found.extend((row, None) for row in plain_rows(rows))
         if by_moment:
             conditions = Q()
             for moment, ids in by_moment.items():
