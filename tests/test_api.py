@@ -1143,3 +1143,13 @@ def test_the_instrument_resource_declares_what_the_detail_shows(anon):
     expected |= {INSTRUMENTS.api_name(name) for name in INSTRUMENTS.fields}
     expected |= {"version", "editorial_state", "published_version", "published_at", "created", "updated"}
     assert set(detail) == expected
+
+
+def test_the_browsable_page_and_the_json_of_a_record_have_different_etags(anon):
+    url = f"{API}/instruments/{PolicyInstrument.objects.published().order_by('slug').first().slug}/"
+    as_json = anon.get(url, HTTP_ACCEPT="application/json")
+    as_html = anon.get(url, HTTP_ACCEPT="text/html")
+    assert as_json["ETag"] != as_html["ETag"]
+    assert "Accept" in as_json["Vary"]
+    assert anon.get(url, HTTP_ACCEPT="text/html", HTTP_IF_NONE_MATCH=as_html["ETag"]).status_code == 304
+    assert anon.get(url, HTTP_ACCEPT="application/json", HTTP_IF_NONE_MATCH=as_html["ETag"]).status_code == 200

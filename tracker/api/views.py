@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count, Max, Q
 from django.http import Http404
+from django.utils.cache import patch_vary_headers
 from django.utils.dateparse import parse_datetime
 from django.utils.http import parse_etags, quote_etag
 from django_filters.rest_framework import DjangoFilterBackend
@@ -107,8 +108,14 @@ def not_modified(request, tag):
 
 
 def conditional(request, data, tag):
+    """The response, or 304 when the reader already has it; the tag names the representation
+    (the browsable API's HTML page is another one than the JSON)."""
+    renderer = getattr(request, "accepted_renderer", None)
+    if renderer is not None and renderer.format != "json":
+        tag = f'{tag[:-1]}.{renderer.format}"'
     response = Response(status=status.HTTP_304_NOT_MODIFIED) if not_modified(request, tag) else Response(data)
     response["ETag"] = tag
+    patch_vary_headers(response, ["Accept"])
     return response
 
 
