@@ -14,12 +14,14 @@ import decimal
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
-from django.db.models import Q
+from django.core.cache import cache
+from django.db.models import Max, Q
 from django.urls import reverse
 
 from tracker.choices import EditorialState
 from tracker.models import (
     DETAIL_MODELS,
+    ChangeSet,
     Fund,
     FundParticipant,
     Indicator,
@@ -316,6 +318,13 @@ def is_many(model, name):
     return model_field(model, name).many_to_many
 
 
+def data_version(model):
+    """A token that changes whenever the model's rows or their links change: its newest
+    history row (every save writes one, through the services or not) and change set."""
+    newest = model.history.model.objects.aggregate(newest=Max("history_id"))["newest"]
+    return f"{newest}.{ChangeSet.objects.aggregate(newest=Max('id'))['newest']}"
+
+
 def plain_rows(queryset):
     """Rows as plain objects of their stored values (field attnames): what the renderer reads,
     without the cost of building model instances."""
@@ -361,11 +370,18 @@ class Reader:
         reader of today's data (one query; usually few), else none."""
         if not (self.public and self.as_of is None and issubclass(model, ReviewedModel)):
             return []
-        return list(
-            model._base_manager.filter(published_version__isnull=False)
-            .exclude(editorial_state=EditorialState.PUBLISHED)
-            .values_list("id", flat=True)
-        )
+        # Finding them reads the whole table; they change only with a write, so they are kept
+        # in the cache under the table's data version.
+        key = f"tracker-revised:{model._meta.label_lower}:{data_version(model)}"
+        revised = cache.get(key)
+        if revised is None:
+            revised = list(
+                model._base_manager.filter(published_version__isnull=False)
+                .exclude(editorial_state=EditorialState.PUBLISHED)
+                .values_list("id", flat=True)
+            )
+            cache.set(key, revised, timeout=3600)
+        return revised
 
     def published_versions(self, model, ids):
         """History rows of the published versions of the records ``ids``."""

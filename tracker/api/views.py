@@ -13,7 +13,7 @@ import orjson
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Q
 from django.http import Http404
 from django.utils.cache import patch_vary_headers
 from django.utils.dateparse import parse_datetime
@@ -33,7 +33,7 @@ from tracker.api.filters import FILTERS
 from tracker.api.pagination import KeysetPage
 from tracker.api.writes import BodyErrors, read_record
 from tracker.choices import EditorialState, InstrumentKind
-from tracker.models import ChangeSet, PolicyInstrument
+from tracker.models import PolicyInstrument
 from tracker.models.base import ReviewedModel
 from tracker.services import (
     Actor,
@@ -163,13 +163,6 @@ FACETS = {
 NOT_FILTERS = frozenset({"cursor", "page_size", "ordering", "expand", "format"})
 
 
-def data_version(model):
-    """A token that changes whenever the model's rows or their links change: the newest
-    history row (every save writes one, through the services or not) and change set."""
-    newest = model.history.model.objects.aggregate(newest=Max("history_id"))["newest"]
-    return f"{newest}.{ChangeSet.objects.aggregate(newest=Max('id'))['newest']}"
-
-
 def cached_facets(request, reader, queryset, resource, kinds=()):
     """The facets of a filtered set, computed once per data version and filter set.
 
@@ -183,7 +176,9 @@ def cached_facets(request, reader, queryset, resource, kinds=()):
     filters = sorted(
         (key, value) for key, values in request.query_params.lists() for value in values if key not in NOT_FILTERS
     )
-    key_material = orjson.dumps([resource.name, reader.public, list(kinds), filters, data_version(resource.model)])
+    key_material = orjson.dumps(
+        [resource.name, reader.public, list(kinds), filters, shapes.data_version(resource.model)]
+    )
     key = "tracker-facets:" + hashlib.blake2b(key_material, digest_size=16).hexdigest()
     facets = cache.get(key)
     if facets is None:
