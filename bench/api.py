@@ -249,6 +249,12 @@ SEARCH_TIERS = (
     ("named", "2.0"),
     ("summary_en", "1.0"),
     ("summary_zh", "1.0"),
+    ("english words", "0.5"),
+)
+# The English title and summary as a full-text document, as migration 0013 indexes it.
+ENGLISH_MATCH = (
+    "to_tsvector('english'::regconfig, COALESCE(p.title_en, '') || ' ' || COALESCE(p.summary_en, '')) "
+    "@@ plainto_tsquery('english'::regconfig, %s)"
 )
 SEARCH_COLUMNS = ("slug", "title_en", "title_zh", "summary_en", "summary_zh", "document_number")
 SHARE_POINTS = 0.9
@@ -334,6 +340,9 @@ class Search:
             sql, named = self.named()
             parts.append(sql)
             params += named
+        if not any(c.isspace() for c in self.word):
+            parts.append(ENGLISH_MATCH)
+            params.append(self.word)
         return f"({' OR '.join(parts)})", params
 
     def rank(self):
@@ -347,6 +356,11 @@ class Search:
                     sql, named = self.named()
                     whens.append(f"WHEN {sql} THEN {points}")
                     params += named
+                continue
+            if column == "english words":
+                if not any(c.isspace() for c in self.word):
+                    whens.append(f"WHEN {ENGLISH_MATCH} THEN {points}")
+                    params.append(self.word)
                 continue
             whens.append(f"WHEN {self.contained(f'p.{column}')} THEN ({points} + ({share} / LENGTH(p.{column})))")
             params.append(self.pattern)

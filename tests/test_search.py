@@ -177,4 +177,26 @@ def _migration_indexes():
 def test_every_column_searched_is_ranked():
     own = {name for name in PolicyInstrument.objects.none().SEARCH_FIELDS if "__" not in name}
     assert set(querysets.model_search_fields()) == own
-    assert {name for name, _ in querysets.SEARCH_TIERS} == own | {querysets.ORGANIZATION_NAMES}
+    assert {name for name, _ in querysets.SEARCH_TIERS} == own | {querysets.ORGANIZATION_NAMES, querysets.ENGLISH_WORDS}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="full-text search is PostgreSQL's")
+def test_on_postgresql_a_word_finds_its_other_forms_in_english_text():
+    # "controlling" is nowhere in the text; its stem is, in every "export controls".
+    assert "controlling" not in " ".join(PolicyInstrument.objects.values_list("title_en", flat=True)).lower()
+    found = set(PolicyInstrument.objects.search("controlling").values_list("slug", flat=True))
+    expected = set(PolicyInstrument.objects.filter(title_en__icontains="control").values_list("slug", flat=True))
+    assert expected and expected <= found
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the index is PostgreSQL's")
+def test_the_english_full_text_condition_is_served_by_its_index():
+    from django.db import connection as pg
+
+    queryset = PolicyInstrument.objects.search("controlling").order_by().values("pk")
+    sql, params = queryset.query.sql_with_params()
+    with pg.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "instrument_english_text" in plan, plan

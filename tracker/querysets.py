@@ -126,6 +126,13 @@ class PolicyInstrumentQuerySet(ReviewedQuerySet):
         )
 
 
+def english_text():
+    """The measure's English text as a full-text document; migration 0013's index is on it."""
+    from django.contrib.postgres.search import SearchVector
+
+    return SearchVector("title_en", "summary_en", config="english")
+
+
 def search_words(text):
     """The words of a search: split on spaces, a phrase in quotes kept whole (as Django's admin does)."""
     words = []
@@ -140,6 +147,9 @@ def search_words(text):
 # Where a word was found, best first, and the points it earns there; ``ORGANIZATION_NAMES``
 # stands for the names, abbreviations and aliases of the measure's issuer and targets.
 ORGANIZATION_NAMES = "organization names"
+# ... and, last, for the English words of the title and summary as PostgreSQL's full-text
+# search reads them, stemmed: "controlling" finds "export controls" (migration 0013's index).
+ENGLISH_WORDS = "english words"
 SEARCH_TIERS = (
     ("title_en", 4.0),
     ("title_zh", 4.0),
@@ -148,6 +158,7 @@ SEARCH_TIERS = (
     (ORGANIZATION_NAMES, 2.0),
     ("summary_en", 1.0),
     ("summary_zh", 1.0),
+    (ENGLISH_WORDS, 0.5),
 )
 # Below one point, so a word's share of a field never lifts it into the tier above.
 SHARE_POINTS = 0.9
@@ -233,6 +244,19 @@ class SearchTerm:
             return Q(**{f"{field}__contains": self.word})
         return Q(ContainsAnyCase(F(field), self.word))
 
+    def stemmed(self):
+        """The word, stemmed, is among the English words of the title and summary (PostgreSQL
+        full-text search, served by the GIN index of migration 0013 on the same expression)."""
+        from django.contrib.postgres.search import SearchQuery, SearchVectorExact
+
+        return Q(SearchVectorExact(english_text(), SearchQuery(self.word, config="english")))
+
+    @property
+    def stems(self):
+        """Whether the word is also looked for stemmed: on PostgreSQL, a single word (a phrase in
+        quotes is found as written; its stop words would fall out of a full-text query)."""
+        return self.postgres and not any(character.isspace() for character in self.word)
+
     def resembled(self, field):
         """A word of ``field`` closely resembles the word (pg_trgm's ``<%``, from the same index)."""
         from django.contrib.postgres.lookups import TrigramWordSimilar
@@ -251,6 +275,8 @@ class SearchTerm:
         from tracker.models import PolicyInstrument
 
         own = reduce(or_, (self.contained(name) for name in model_search_fields()))
+        if self.stems:
+            own |= self.stemmed()
         if not self.organizations:
             return own
         if self.targeted is not None:
@@ -273,6 +299,10 @@ class SearchTerm:
             if name == ORGANIZATION_NAMES:
                 if self.organizations:
                     found.append(When(self._named(), then=Value(points)))
+                continue
+            if name == ENGLISH_WORDS:
+                if self.stems:
+                    found.append(When(self.stemmed(), then=Value(points)))
                 continue
             share = Value(SHARE_POINTS * len(self.word)) / Length(name)
             found.append(When(self.contained(name), then=Value(points) + share))
