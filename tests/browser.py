@@ -1,6 +1,6 @@
 """A real tracker server and a real Chromium for the admin's browser tests.
 
-The server is the tracker as a user starts it: migrated, seeded by the fixture loader,
+The server is the tracker as a user starts it: migrated, seeded by the fixture sync,
 with an analyst login, served by gunicorn on a free loopback port.  It runs on its own
 SQLite file, so the browser never shares a database with the test transactions.
 """
@@ -56,7 +56,7 @@ def start_server(workdir, **extra_env):
     env = {**server_environment(workdir), **extra_env}
     for command in (
         ["migrate", "--noinput"],
-        ["load_tracker_fixtures"],
+        ["sync_fixtures"],
         ["ensure_logins"],
         ["collectstatic", "--noinput"],
     ):

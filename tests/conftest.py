@@ -10,14 +10,15 @@ from django.contrib.auth.models import Group
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 from tests.browser import browser, tracker_url  # noqa: F401 - session fixtures shared by the browser tests
-from tracker.importers.fixtures import load_fixtures
+from tracker.importers.sync import sync_fixtures
 
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    """Every test database starts with the report's data, loaded once per session."""
+    """Every test database starts with the report's data, synced once per session (so the
+    sync bases are there too, as after ``scripts/serve``)."""
     with django_db_blocker.unblock():
-        load_fixtures()
+        sync_fixtures()
 
 
 @pytest.fixture(autouse=True)

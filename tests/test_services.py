@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from tracker.choices import ChangeKind, ChangeVia
-from tracker.importers.fixtures import load_fixtures
+from tracker.importers.sync import sync_fixtures
 from tracker.models import (
     Ban,
     ChangeSet,
@@ -200,12 +200,12 @@ def test_a_restart_never_brings_back_a_deleted_record_nor_its_parts(reviewer):
     citations = ban.citations.count()
     delete_record(record=ban, actor=Actor.admin(reviewer))
 
-    result = load_fixtures()
+    result = sync_fixtures()
 
     assert not PolicyInstrument.objects.filter(slug="us-tx-deepseek-ban").exists()
     assert not Ban.objects.filter(instrument__slug="us-tx-deepseek-ban").exists()
-    assert result.withdrawn["tracker.policyinstrument"] == 1
-    assert result.withdrawn["tracker.instrumentcitation"] == citations
+    assert result.deleted["tracker.policyinstrument"] == 1
+    assert result.deleted["tracker.instrumentcitation"] == citations
     assert sum(result.created.values()) == 0
 
     undelete(deletion=ChangeSet.objects.get(kind=ChangeKind.DELETE), actor=Actor.admin(reviewer))

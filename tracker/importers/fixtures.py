@@ -1,59 +1,59 @@
-"""Loads the fixture files into the database, all or nothing, and validates every record.
+"""The fixture files' format: reading them record by record, and the canonical form of a record.
 
-Django's ``loaddata`` reads the same files, but it saves rows raw: it never runs the
-models' ``clean()``, records no history and reports a failure without saying which
-record of which file caused it.  This loader keeps the file format and Django's
-deserializer for parsing and natural keys, and writes every record through the
-services, as the admin does: one transaction for all files, every record validated,
-its history attributed to its file, errors that name the file, the record and the field.
+A fixture file is a JSON list of records in the format of Django's ``loaddata``, with natural
+keys only: ``{"model": "tracker.policyinstrument", "fields": {...}}``, every reference written
+as the other record's natural key in a list.  ``read_entries`` decodes one record at a time
+(``json.JSONDecoder.raw_decode``) and keeps the line each starts on, so every problem names
+``file:line``.  ``record_fields`` and ``json_value`` define the canonical form that the sync
+compares and the export writes: every field, in a fixed order, references by natural key,
+links sorted, decimals with their field's places.
+
+The sync itself (three-way merge with the database, all or nothing) is ``tracker.importers.sync``;
+the way back, database to files, is ``tracker.importers.export``.
 """
 
+import contextlib
+import datetime
+import decimal
 import json
-from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from django.apps import apps
 from django.conf import settings
-from django.core import serializers
-from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist, ValidationError
-from django.core.serializers.base import DeserializationError
-from django.db import DEFAULT_DB_ALIAS, transaction
+from django.core.exceptions import ValidationError
+from django.db import models
 
 from tracker.models import Tombstone
-from tracker.services import Actor, changeset, current_changeset, save_record
+from tracker.services.records import SYSTEM_FIELDS
 
 
 class FixtureError(Exception):
-    """A fixture could not be loaded; nothing from this load was kept."""
+    """Fixture files could not be synced or written; nothing was changed."""
 
 
-@dataclass
-class LoadResult:
-    files: list = field(default_factory=list)
-    created: Counter = field(default_factory=Counter)
-    updated: Counter = field(default_factory=Counter)
-    kept: Counter = field(default_factory=Counter)
-    withdrawn: Counter = field(default_factory=Counter)
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in the fixture files: where (file, line), which record, which field, what."""
 
-    @property
-    def total(self):
-        return sum(sum(counter.values()) for counter in (self.created, self.updated, self.kept, self.withdrawn))
+    file: str
+    line: int | None
+    message: str
+    record: object = ""  # a name, or a record of the sync (its name is known once its key is)
+    field: str = ""
+    column: int | None = None
 
-    def summary(self):
-        models = sorted(set(self.created) | set(self.updated) | set(self.kept) | set(self.withdrawn))
-        lines = [
-            f"{label}: {self.created[label]} created, {self.updated[label]} updated, "
-            f"{self.kept[label]} already in the database and kept as they are"
-            + (f", {self.withdrawn[label]} deleted by an analyst and not brought back" if self.withdrawn[label] else "")
-            for label in models
-        ]
-        lines.append(
-            f"{self.total} records from {len(self.files)} files: {sum(self.created.values())} created, "
-            f"{sum(self.updated.values())} updated, {sum(self.kept.values())} kept, "
-            f"{sum(self.withdrawn.values())} deleted in the database and not brought back."
-        )
-        return "\n".join(lines)
+    def __str__(self):
+        where = self.file + "".join(f":{number}" for number in (self.line, self.column) if number)
+        record = getattr(self.record, "name", self.record)
+        return ": ".join(part for part in (where, record, self.field, self.message) if part)
+
+
+class FixtureSyntaxError(FixtureError):
+    """A file is not a JSON list of records; ``problem`` says where."""
+
+    def __init__(self, problem):
+        self.problem = problem
+        super().__init__(str(problem))
 
 
 def fixture_paths(directory=None):
@@ -64,200 +64,180 @@ def fixture_paths(directory=None):
     return paths
 
 
-def describe(instance):
-    """How a record is named in an error: its model and natural key."""
-    label = instance._meta.label_lower
+def display_path(path):
+    """A file as messages and the journal name it: relative to the project when inside it."""
+    path = Path(path)
     try:
-        key = instance.natural_key()
-    except (AttributeError, ObjectDoesNotExist):
-        return label
-    return f"{label} {'/'.join(str(part) for part in key)}"
-
-
-def format_validation_error(error):
-    if hasattr(error, "error_dict"):
-        return "; ".join(
-            f"{'record' if name == '__all__' else name}: {' '.join(messages)}"
-            for name, messages in error.message_dict.items()
-        )
-    return " ".join(error.messages)
-
-
-def load_fixtures(paths=None, using=DEFAULT_DB_ALIAS, update_existing=False):
-    """Load ``paths`` (default: every file in ``fixtures/``) in one transaction.
-
-    Every record is written through ``tracker.services.save_record``, as an admin save
-    is: validated, recorded in the history as made by its fixture file, and entered as
-    published.  Records are matched on their natural keys, so loading twice never
-    duplicates.  A record already in the database is kept as it is, since analysts may
-    have edited it since it was seeded, unless ``update_existing`` asks for the files to
-    win.  A record someone deleted is never brought back (nor its parts or links).
-
-    Raises ``FixtureError`` naming the file, record and field of the first problem; the
-    database is then left exactly as it was.
-    """
-    paths = [Path(path) for path in (paths or fixture_paths())]
-    result = LoadResult(files=[str(path) for path in paths])
-    pending = []
-    with transaction.atomic(using=using):
-        tombstones = set(Tombstone.objects.using(using).values_list("model", "natural_key"))
-        for path in paths:
-            actor = Actor.fixtures(_display_path(path))
-            with changeset(actor, message=f"Loaded from {_display_path(path)}."):
-                pending.extend(_load_file(path, using, result, update_existing, actor, tombstones))
-        for where, record, actor, relations in pending:
-            with changeset(actor):
-                _resolve_forward_references(where, record, relations, using, result)
-    return result
-
-
-def _display_path(path):
-    try:
-        return str(path.resolve().relative_to(settings.BASE_DIR))
+        return str(path.resolve().relative_to(Path(settings.BASE_DIR).resolve()))
     except ValueError:
         return str(path)
 
 
-def _save(where, instance, actor, relations):
+# --- reading -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One record of a file, as decoded: where it is, and its JSON."""
+
+    path: str  # as displayed
+    name: str  # the file's name
+    line: int
+    index: int  # its place in the file, from 0
+    data: object
+
+
+_WHITESPACE = " \t\n\r"
+
+
+def read_entries(path):
+    """Yield the records of the fixture file at ``path`` one at a time, each with its line.
+
+    Raises ``FixtureSyntaxError`` (file, line and column) where the file stops being a JSON
+    list of values; the records before that point have been yielded.
+    """
+    path = Path(path)
+    shown = display_path(path)
     try:
-        return save_record(record=instance, actor=actor, relations=relations)
-    except ValidationError as error:
-        raise FixtureError(f"{where} ({describe(instance)}): {format_validation_error(error)}") from error
-
-
-def _exists(model, key, using, many):
-    manager = model._default_manager.db_manager(using)
-    for natural_key in key if many else [key]:
-        try:
-            manager.get_by_natural_key(*natural_key)
-        except model.DoesNotExist:
-            return False
-    return True
-
-
-def _tombstoned(model, key):
-    """Whether someone deleted the record of ``model`` with natural ``key``."""
-    return Tombstone.objects.filter(model=model._meta.label_lower, natural_key=Tombstone.encode(key)).exists()
-
-
-def _own_key(instance):
-    try:
-        return instance.natural_key()
-    except (AttributeError, ObjectDoesNotExist):
-        return None
-
-
-def _missing_reference(where, record, model_field, key):
-    return (
-        f"{where} ({describe(record.object)}): {model_field.name}: "
-        f"no {model_field.remote_field.model._meta.label_lower} has the natural key {key!r}, "
-        "neither in the database nor in any fixture."
-    )
-
-
-def _refuse_missing_required_references(where, record):
-    """A required foreign key cannot wait for a later record: the row cannot be saved without it."""
-    for model_field, key in record.deferred_fields.items():
-        if not model_field.many_to_many and not model_field.null:
-            raise FixtureError(
-                _missing_reference(where, record, model_field, key)
-                + " A required reference must name a record loaded before it."
-            )
-
-
-def _read_entries(path):
-    try:
-        with path.open(encoding="utf-8") as stream:
-            entries = json.load(stream)
-    except json.JSONDecodeError as error:
-        raise FixtureError(
-            f"{path.name}, line {error.lineno}, column {error.colno}: malformed JSON: {error.msg}."
-        ) from error
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise FixtureError(f"{path}: cannot be read: {error}") from error
-    if not isinstance(entries, list):
-        raise FixtureError(f"{path.name}: a fixture file holds a JSON list of records.")
-    return entries
+        raise FixtureSyntaxError(Problem(shown, None, f"cannot be read: {error}")) from error
+    decoder = json.JSONDecoder()
+    lines = _Lines(text)
+
+    def malformed(position, message):
+        line, column = lines.at(position)
+        return FixtureSyntaxError(Problem(shown, line, f"malformed JSON: {message}.", column=column))
+
+    position = _skip(text, 0)
+    if not text.startswith("[", position):
+        raise malformed(position, "a fixture file holds a JSON list of records, [ ... ]")
+    position = _skip(text, position + 1)
+    index = 0
+    if not text.startswith("]", position):
+        while True:
+            try:
+                data, end = decoder.raw_decode(text, position)
+            except json.JSONDecodeError as error:
+                raise FixtureSyntaxError(
+                    Problem(shown, error.lineno, f"malformed JSON: {error.msg}.", column=error.colno)
+                ) from error
+            yield Entry(path=shown, name=path.name, line=lines.at(position)[0], index=index, data=data)
+            index += 1
+            position = _skip(text, end)
+            if text.startswith(",", position):
+                position = _skip(text, position + 1)
+                if text.startswith("]", position) or position == len(text):
+                    raise malformed(position, "Expecting value (a comma before the end of the list)")
+                continue
+            if text.startswith("]", position):
+                break
+            raise malformed(position, "Expecting ',' delimiter" if position < len(text) else "the list is not closed")
+    if _skip(text, position + 1) != len(text):
+        raise malformed(_skip(text, position + 1), "Extra data after the list")
 
 
-def _entry_refers_to_deleted(entry, tombstones):
-    """Whether a record names, as its own part-of reference, a record someone deleted."""
-    try:
-        model = apps.get_model(entry["model"])
-    except (KeyError, LookupError, TypeError, ValueError):
-        return False
-    for name, value in (entry.get("fields") or {}).items():
-        try:
-            model_field = model._meta.get_field(name)
-        except FieldDoesNotExist:
-            continue
-        if (
-            model_field.is_relation
-            and not model_field.many_to_many
-            and isinstance(value, list)
-            and (model_field.related_model._meta.label_lower, Tombstone.encode(value)) in tombstones
-        ):
-            return True
-    return False
+def _skip(text, position):
+    while position < len(text) and text[position] in _WHITESPACE:
+        position += 1
+    return position
 
 
-def _load_file(path, using, result, update_existing, actor, tombstones):
-    pending = []
-    for index, entry in enumerate(_read_entries(path), start=1):
-        where = f"{path.name}, record {index}"
-        if _entry_refers_to_deleted(entry, tombstones):
-            result.withdrawn[str(entry.get("model", "")).lower()] += 1
-            continue
-        try:
-            (record,) = serializers.deserialize("python", [entry], using=using, handle_forward_references=True)
-        except DeserializationError as error:
-            raise FixtureError(f"{where}: {error}") from error
-        instance = record.object
-        label = instance._meta.label_lower
-        existed = instance.pk is not None
-        key = _own_key(instance)
-        if key is not None and (label, Tombstone.encode(key)) in tombstones:
-            result.withdrawn[label] += 1
-            continue
-        if existed and not update_existing:
-            result.kept[label] += 1
-            continue
-        # Matched by natural key: an update of that row, not a second one.
-        instance._state.adding = not existed
-        _refuse_missing_required_references(where, record)
-        relations = {name: [pk for pk in pks if pk is not None] for name, pks in (record.m2m_data or {}).items()}
-        saved = _save(where, instance, actor, relations)
-        if saved.created:
-            result.created[label] += 1
-        elif saved.changed:
-            result.updated[label] += 1
-        else:
-            result.kept[label] += 1
-        if record.deferred_fields:
-            pending.append((where, record, actor, relations))
-    return pending
+class _Lines:
+    """Line and column of offsets in a text, counted forwards once (offsets only grow)."""
+
+    def __init__(self, text):
+        self.text = text
+        self.offset = 0
+        self.line = 1
+
+    def at(self, position):
+        if position < self.offset:
+            self.offset, self.line = 0, 1
+        self.line += self.text.count("\n", self.offset, position)
+        self.offset = position
+        return self.line, position - self.text.rfind("\n", 0, position)
 
 
-def _resolve_forward_references(where, record, relations, using, result):
-    """Set the references to records that came later in the files, through the services again."""
-    instance = record.object
-    current = type(instance)._base_manager.using(using).get(pk=instance.pk)
-    relations = dict(relations)
-    for model_field, key in record.deferred_fields.items():
-        target = model_field.remote_field.model
-        manager = target._default_manager.db_manager(using)
-        if model_field.many_to_many:
-            keys = [natural_key for natural_key in key if not _tombstoned(target, natural_key)]
-            if not _exists(target, keys, using, many=True):
-                raise FixtureError(_missing_reference(where, record, model_field, key))
-            relations[model_field.name] = [
-                *relations.get(model_field.name, []),
-                *(manager.get_by_natural_key(*natural_key).pk for natural_key in keys),
-            ]
-        elif _tombstoned(target, key):
-            continue
-        elif not _exists(target, key, using, many=False):
-            raise FixtureError(_missing_reference(where, record, model_field, key))
-        else:
-            setattr(current, model_field.attname, manager.get_by_natural_key(*key).pk)
-    _save(where, current, Actor.fixtures(current_changeset().actor.source), relations)
+# --- values ------------------------------------------------------------------------------------
+
+
+def record_fields(model):
+    """A record's fields in the files' order: the record it belongs to first (a citation's
+    measure), then its own fields in the model's order, then its many-to-many links.  The
+    services' own fields (id, timestamps, version, review state) are never written."""
+    own = [f for f in model._meta.concrete_fields if f.name not in SYSTEM_FIELDS]
+    parent = getattr(model, "version_parent", None)
+    own.sort(key=lambda f: f.name != parent)
+    return own + list(model._meta.many_to_many)
+
+
+_EXPECTED = [
+    (models.BooleanField, (bool,), "true or false"),
+    (models.IntegerField, (int,), "a whole number"),
+    (models.DecimalField, (str, int, float), 'a number, written as a string ("12.50")'),
+    (models.DateField, (str,), 'a date, written "YYYY-MM-DD"'),
+    (models.CharField, (str,), "text"),
+    (models.TextField, (str,), "text"),
+]
+
+
+def parse_value(model_field, raw):
+    """A file's JSON value for a plain field as a Python value; ``ValidationError`` if it is not one."""
+    if raw is None:
+        return None
+    for kind, types, wanted in _EXPECTED:
+        if isinstance(model_field, kind):
+            if isinstance(raw, bool) and bool not in types or not isinstance(raw, types):
+                raise ValidationError(f"expected {wanted}, not {json.dumps(raw, ensure_ascii=False)}.")
+            break
+    if isinstance(model_field, models.DecimalField) and isinstance(raw, float):
+        raw = repr(raw)
+    return model_field.to_python(raw)
+
+
+def json_value(model_field, value):
+    """A plain field's value as the files write it."""
+    if value is None:
+        return None
+    if isinstance(model_field, models.DecimalField):
+        value = decimal.Decimal(value)
+        # More digits than the field holds: left as written, for the field's own check to refuse.
+        with contextlib.suppress(decimal.InvalidOperation):
+            value = value.quantize(decimal.Decimal(1).scaleb(-model_field.decimal_places))
+        return format(value, "f")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value
+
+
+def encode_key(natural_key):
+    """A natural key as the tombstones and the sync bases store it."""
+    return Tombstone.encode(natural_key)
+
+
+def key_text(natural_key):
+    return "/".join(str(part) for part in natural_key)
+
+
+def sorted_keys(keys):
+    """Links as the files write them: natural keys, sorted."""
+    return sorted((list(key) for key in keys), key=lambda key: json.dumps(key, ensure_ascii=False))
+
+
+def dumps(records):
+    """A fixture file's text: indented by two, UTF-8 as is, one newline at the end."""
+    return json.dumps(records, indent=2, ensure_ascii=False) + "\n"
+
+
+# --- the old loader's name ---------------------------------------------------------------------
+
+
+def load_fixtures(paths=None, update_existing=False):
+    """``sync_fixtures`` under the old loader's name, for its callers (the benchmarks).
+
+    ``update_existing`` settles conflicts in favour of the files (``--prefer files``).
+    """
+    from tracker.importers.sync import PREFER_FILES, sync_fixtures
+
+    return sync_fixtures(paths, prefer=PREFER_FILES if update_existing else None)

@@ -24,6 +24,7 @@ from tracker.models.instruments import (
 from tracker.models.organizations import Organization, OrganizationAlias
 from tracker.models.products import Product
 from tracker.models.sources import Source
+from tracker.models.sync import SyncBase
 
 __all__ = [
     "record_models",
@@ -51,6 +52,7 @@ __all__ = [
     "StackLayer",
     "StackLayerCitation",
     "Subsidy",
+    "SyncBase",
 ]
 
 

@@ -14,7 +14,14 @@ from tracker.services.records import (
     save_record,
     undelete,
 )
-from tracker.services.review import publish, published_parts, published_state, return_to_draft, submit_for_review
+from tracker.services.review import (
+    publish,
+    published_parts,
+    published_state,
+    return_to_draft,
+    submit_for_review,
+    withdraw,
+)
 
 __all__ = [
     "Actor",
@@ -33,4 +40,5 @@ __all__ = [
     "save_record",
     "submit_for_review",
     "undelete",
+    "withdraw",
 ]

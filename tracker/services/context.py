@@ -119,6 +119,43 @@ def changeset(actor, *, kind=ChangeKind.EDIT, message=""):
             _current.reset(token)
 
 
+class ChangeSetGroup:
+    """Change sets kept open side by side, one per actor and kind, and closed together.
+
+    A fixture sync writes the records of many files in the order their references need (a
+    source before the citations of every file), yet each file's changes make one change set.
+    ``use`` makes an actor's change set the open one for the services called inside it;
+    ``close`` runs the closing steps of each (a measure's dates from its events) once
+    everything is written.  The caller holds the transaction around all of it.
+    """
+
+    def __init__(self, message=None):
+        self._open = {}
+        self._message = message or (lambda actor: "")
+
+    @contextmanager
+    def use(self, actor, *, kind=ChangeKind.EDIT, message=None):
+        open_set = self._open.get((actor, kind))
+        if open_set is None:
+            text = self._message(actor) if message is None else message
+            open_set = self._open[actor, kind] = OpenChangeSet(actor=actor, kind=kind, message=text)
+        token = _current.set(open_set)
+        try:
+            yield open_set
+        finally:
+            _current.reset(token)
+
+    def close(self):
+        for open_set in self._open.values():
+            token = _current.set(open_set)
+            try:
+                for step in CLOSING_STEPS:
+                    step(open_set)
+                _close(open_set)
+            finally:
+                _current.reset(token)
+
+
 def _close(open_set):
     """Records published by this change set show it whole: children written after the root too."""
     now = timezone.now()

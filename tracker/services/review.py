@@ -107,6 +107,26 @@ def return_to_draft(*, record, actor, comment):
     return record
 
 
+def withdraw(*, record, actor, comment):
+    """Take a record out of what readers see: back to draft with no published version.
+
+    The record and its history are kept, for a reviewer to publish again or delete.  The
+    fixture sync withdraws a record its files no longer hold (``sync_fixtures --prune``):
+    files are reviewed as pull requests, so a file's actor needs no login; a person needs
+    the right to edit the record.
+    """
+    _require_reviewed(record)
+    if not (comment or "").strip():
+        raise ValidationError({"comment": "Say why the record is withdrawn: the comment is required."})
+    if actor.user is not None and not _can_change(actor.user, record):
+        raise PermissionDenied("Only someone who may edit this record can withdraw it.")
+    every_state = {EditorialState.DRAFT, EditorialState.IN_REVIEW, EditorialState.PUBLISHED}
+    with _transition(record, actor, EditorialState.DRAFT, comment, every_state) as current:
+        current.published_version = None
+        current.published_at = None
+    return record
+
+
 def published_state(record):
     """The record as readers see it: its published version, or None if never published."""
     if record.published_at is None:

@@ -1,0 +1,887 @@
+"""Fixture sync: the files and the database merged both ways, all or nothing.
+
+``sync_fixtures`` reads every record of the fixture files, checks each field and every
+natural key (against the database and the files themselves), merges each record three ways
+with the database (``tracker.importers.diff``; the base is what the file said at the last
+sync, kept in ``SyncBase``) and writes the result through the services, as the admin does:
+every record validated by ``save_record``, every change in the history as made by its file.
+Everything happens in one transaction; any problem, or a conflict ``--prefer`` did not settle,
+rolls it all back, and every problem of the run is reported together.
+
+The database is read once per model (records, their natural keys and their links), so
+reading, checking and merging cost no query per record; writing a record is one
+``save_record`` call.
+"""
+
+import itertools
+import json
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.apps import apps
+from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist, ValidationError
+from django.db import DEFAULT_DB_ALIAS, models, transaction
+from django.utils import timezone
+
+from tracker.choices import ChangeKind, ChangeVia, EditorialState
+from tracker.importers.diff import PREFER_DATABASE, PREFER_FILES, changed_fields, merge
+from tracker.importers.fixtures import (
+    FixtureError,
+    FixtureSyntaxError,
+    Problem,
+    display_path,
+    encode_key,
+    fixture_paths,
+    json_value,
+    key_text,
+    parse_value,
+    read_entries,
+    record_fields,
+    sorted_keys,
+)
+from tracker.models import SyncBase, Tombstone, record_models
+from tracker.models.base import ReviewedModel
+from tracker.services import Actor, ConflictError, DeletionRefused, delete_record, save_record
+from tracker.services.context import ChangeSetGroup
+from tracker.services.records import SYSTEM_FIELDS, _depth
+from tracker.services.review import withdraw
+
+__all__ = ["PREFER_DATABASE", "PREFER_FILES", "SyncRefused", "SyncResult", "sync_fixtures"]
+
+
+class SyncRefused(FixtureError):
+    """The files could not be synced: problems in them, or unsettled conflicts. Nothing was written."""
+
+    def __init__(self, result):
+        self.result = result
+        super().__init__(result.refusal())
+
+
+# --- the models, in the order their records can be written -----------------------------------
+
+
+def _relations(model):
+    """(field, many?) for each reference a record of ``model`` makes to another record."""
+    for model_field in model._meta.concrete_fields:
+        if model_field.is_relation:
+            yield model_field, False
+    for model_field in model._meta.many_to_many:
+        yield model_field, True
+
+
+def dependency_order(models):
+    """``models`` ordered so each comes after the models its records refer to (itself aside)."""
+    models = list(models)
+    ordered, placed = [], set()
+    while len(ordered) < len(models):
+        ready = [
+            model
+            for model in models
+            if model not in placed
+            and all(
+                target is model or target not in models or target in placed
+                for target in (f.related_model for f, _ in _relations(model))
+            )
+        ]
+        if not ready:
+            raise RuntimeError(f"The tracker's models refer to each other in a cycle: {set(models) - placed}")
+        ordered.extend(ready)
+        placed.update(ready)
+    return ordered
+
+
+def reference_models():
+    """The models the files' records live in, and those they may refer to (a ban's scopes)."""
+    models = record_models()
+    extra = [f.related_model for model in models for f, _ in _relations(model) if f.related_model not in models]
+    return dependency_order(dict.fromkeys([*models, *extra]))
+
+
+# --- the database, read once -------------------------------------------------------------------
+
+
+class DatabaseState:
+    """The records as stored when the sync began, read in bulk: one query per model and link."""
+
+    def __init__(self, models):
+        self.rows = {}  # model -> {pk: record}
+        self.keys = {}  # model -> {pk: natural key}
+        self.by_key = {}  # model -> {encoded natural key: record}
+        self.links = {}  # (model, link name) -> {pk: [target pks]}
+        for model in models:
+            rows = {row.pk: row for row in model._base_manager.all()}
+            self.rows[model] = rows
+            for model_field, many in _relations(model):
+                if many:
+                    self.links[model, model_field.name] = self._read_links(model_field)
+                    continue
+                targets = rows if model_field.related_model is model else self.rows.get(model_field.related_model)
+                for row in rows.values():
+                    target = targets.get(getattr(row, model_field.attname)) if targets is not None else None
+                    if target is not None:
+                        model_field.set_cached_value(row, target)
+            self.keys[model] = {pk: tuple(row.natural_key()) for pk, row in rows.items()}
+            self.by_key[model] = {encode_key(key): rows[pk] for pk, key in self.keys[model].items()}
+
+    @staticmethod
+    def _read_links(link):
+        through = link.remote_field.through
+        source, target = f"{link.m2m_field_name()}_id", f"{link.m2m_reverse_field_name()}_id"
+        links = defaultdict(list)
+        for source_pk, target_pk in through._base_manager.values_list(source, target):
+            links[source_pk].append(target_pk)
+        return links
+
+    def find(self, model, encoded):
+        return self.by_key.get(model, {}).get(encoded)
+
+    def values(self, row):
+        """A stored record's canonical field values: what the files would say of it."""
+        model = type(row)
+        values = {}
+        for model_field in record_fields(model):
+            target_keys = self.keys.get(model_field.related_model, {}) if model_field.is_relation else None
+            if model_field.many_to_many:
+                pks = self.links[model, model_field.name].get(row.pk, [])
+                values[model_field.name] = sorted_keys(target_keys[pk] for pk in pks)
+            elif model_field.is_relation:
+                pk = getattr(row, model_field.attname)
+                values[model_field.name] = list(target_keys[pk]) if pk is not None else None
+            else:
+                values[model_field.name] = json_value(model_field, getattr(row, model_field.attname))
+        return values
+
+
+# --- one record of the files -------------------------------------------------------------------
+
+CREATE, UPDATE, UNCHANGED = "create", "update", "unchanged"
+
+
+@dataclass(frozen=True)
+class Target:
+    """A record a file's record refers to: another record of the files, or one in the database."""
+
+    model: type
+    key: tuple
+    record: object = None  # FileRecord
+    row: object = None  # stored record
+
+    @property
+    def instance(self):
+        return self.record.stand_in if self.record is not None else self.row
+
+
+@dataclass(eq=False)
+class FileRecord:
+    """A record as its file gives it, then as identified, checked and merged."""
+
+    entry: object
+    model: type = None
+    values: dict = field(default_factory=dict)  # plain fields, as Python values
+    references: dict = field(default_factory=dict)  # reference fields, as written (natural keys)
+    unreadable: set = field(default_factory=set)  # fields whose value could not be read
+    stand_in: object = None  # an unsaved instance, to compute the natural key and check fields
+    targets: dict = field(default_factory=dict)  # reference field -> Target or [Target]
+    key: tuple = None
+    existing: object = None  # the stored record with the same natural key
+    failed: bool = False
+    deleted: bool = False  # deleted in the database (or refers to a deleted record): not brought back
+    file_values: dict = None
+    base: object = None  # SyncBase
+    merged: object = None  # diff.Merge
+    action: str = ""
+    saved_pk: int = None
+    deferred: bool = False  # saved before some of the records it refers to: saved again at the end
+
+    @property
+    def label(self):
+        if self.model is not None:
+            return self.model._meta.label_lower
+        return str(self.entry.data.get("model", "record")) if isinstance(self.entry.data, dict) else "record"
+
+    @property
+    def encoded(self):
+        return encode_key(self.key)
+
+    @property
+    def where(self):
+        return f"{self.entry.path}:{self.entry.line}"
+
+    @property
+    def name(self):
+        if self.key is not None:
+            return f"{self.label} {key_text(self.key)}"
+        fields = self.entry.data.get("fields") if isinstance(self.entry.data, dict) else None
+        hint = next((fields[name] for name in ("slug", "code") if isinstance(fields, dict) and fields.get(name)), None)
+        return f"{self.label} {hint}" if isinstance(hint, str) else f"{self.label} (record {self.entry.index + 1})"
+
+    @property
+    def pk(self):
+        return self.saved_pk or (self.existing.pk if self.existing is not None else None)
+
+
+# --- the result ----------------------------------------------------------------------------------
+
+
+@dataclass
+class SyncResult:
+    files: list = field(default_factory=list)
+    dry_run: bool = False
+    prefer: str = None
+    created: Counter = field(default_factory=Counter)
+    updated: Counter = field(default_factory=Counter)
+    unchanged: Counter = field(default_factory=Counter)
+    conflicted: Counter = field(default_factory=Counter)  # records with a field changed on both sides
+    pruned: Counter = field(default_factory=Counter)
+    deleted: Counter = field(default_factory=Counter)  # deleted in the database, not brought back
+    gone: Counter = field(default_factory=Counter)  # no longer in the files, left as they are (no --prune)
+    problems: list = field(default_factory=list)
+    conflicts: list = field(default_factory=list)  # (FileRecord, FieldConflict)
+    changes: list = field(default_factory=list)  # (sign, name, where, [(field, before, after)]) for --dry-run
+    not_brought_back: list = field(default_factory=list)  # FileRecord
+
+    COLUMNS = ("created", "updated", "unchanged", "conflicted", "pruned")
+
+    @property
+    def kept(self):
+        """Records already in the database as the files have them (the old loader's word)."""
+        return self.unchanged
+
+    @property
+    def total(self):
+        return sum(sum(getattr(self, name).values()) for name in ("created", "updated", "unchanged", "deleted"))
+
+    @property
+    def unsettled(self):
+        return [(record, conflict) for record, conflict in self.conflicts if not conflict.settled]
+
+    def _line(self, counts, label=None):
+        def get(name):
+            counter = getattr(self, name)
+            return counts(counter) if label is None else counter[label]
+
+        text = (
+            f"{get('created')} created, {get('updated')} updated, {get('unchanged')} unchanged, "
+            f"{get('conflicted')} conflicts, {get('pruned')} pruned"
+        )
+        if get("deleted"):
+            text += f", {get('deleted')} deleted in the database and not brought back"
+        if get("gone"):
+            text += f", {get('gone')} no longer in the files (kept; --prune withdraws them)"
+        return text
+
+    def summary(self):
+        names = ("created", "updated", "unchanged", "conflicted", "pruned", "deleted", "gone")
+        labels = sorted(set().union(*(getattr(self, name) for name in names)))
+        lines = [f"{label}: {self._line(None, label)}" for label in labels]
+        lines.extend(
+            f"  not brought back (deleted in the database): {record.name} ({record.where})"
+            for record in self.not_brought_back[:20]
+        )
+        lines.append(f"{self.total} records from {len(self.files)} files: {self._line(lambda c: sum(c.values()))}.")
+        if self.conflicts and self.prefer:
+            lines.append(f"{len(self.conflicts)} conflicting field(s) settled in favour of the {self.prefer}.")
+        if self.dry_run:
+            lines.append("Dry run: nothing was written.")
+        return "\n".join(lines)
+
+    def diff_text(self):
+        """What the sync writes (or would write), field by field."""
+        lines = []
+        for sign, name, where, fields in self.changes:
+            lines.append(f"{sign} {name} ({where})")
+            lines.extend(f"    {field_name}: {_show(before)} → {_show(after)}" for field_name, before, after in fields)
+        return "\n".join(lines) if lines else "No changes."
+
+    def conflict_text(self, conflicts=None):
+        lines = []
+        for record, conflict in self.conflicts if conflicts is None else conflicts:
+            side = {PREFER_FILES: "the file's", PREFER_DATABASE: "the database's"}.get(conflict.settled)
+            lines.append(
+                f"{record.where}: {record.name}: {conflict.field}: base {_show(conflict.base)}, "
+                f"file {_show(conflict.file)}, database {_show(conflict.database)}"
+                + (f" (settled: {side} value)" if side else "")
+            )
+        return "\n".join(lines)
+
+    def refusal(self):
+        parts = ["Nothing was written."]
+        if self.problems:
+            parts.append(f"{len(self.problems)} problem(s) in the fixture files:")
+            parts.extend(f"  {problem}" for problem in self.problems)
+        if self.unsettled:
+            parts.append(
+                f"{len(self.unsettled)} conflict(s): fields changed both in the files and in the database since "
+                "the last sync (or, for a record never synced, different on the two sides). Edit the file or the "
+                "record, or choose a side with --prefer files or --prefer database:"
+            )
+            parts.extend(f"  {line}" for line in self.conflict_text(self.unsettled).splitlines())
+        return "\n".join(parts)
+
+
+def _show(value, limit=160):
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# --- the sync ----------------------------------------------------------------------------------
+
+
+def sync_fixtures(paths=None, *, prefer=None, dry_run=False, prune=False):
+    """Sync ``paths`` (default: every file of ``settings.TRACKER_FIXTURE_DIR``) with the database.
+
+    Returns a ``SyncResult``; raises ``SyncRefused`` (naming every problem and conflict) when
+    nothing could be written.  ``dry_run`` does everything, reports it, and rolls it back.
+    """
+    whole_directory = not paths
+    paths = [Path(path) for path in paths] if paths else fixture_paths()
+    sync = Sync(paths, prefer=prefer, prune=prune, whole_directory=whole_directory, dry_run=dry_run)
+    with transaction.atomic():
+        result = sync.run()
+        if result.problems or result.unsettled or dry_run:
+            transaction.set_rollback(True)
+    if result.problems or result.unsettled:
+        raise SyncRefused(result)
+    return result
+
+
+class Sync:
+    """One run of the sync: read and check every record, merge, write, withdraw, remember the bases.
+
+    Each record is checked to the end even after a problem, so one run reports them all; the
+    writes then run too (each in a savepoint), so the services' own checks are reported as
+    well, and the caller rolls everything back.
+    """
+
+    def __init__(self, paths, *, prefer, prune, whole_directory, dry_run):
+        if prefer not in (None, PREFER_FILES, PREFER_DATABASE):
+            raise ValueError(f"prefer is 'files' or 'database', not {prefer!r}")
+        self.paths = paths
+        self.prefer = prefer
+        self.prune = prune
+        self.whole_directory = whole_directory
+        self.result = SyncResult(files=[display_path(path) for path in paths], dry_run=dry_run, prefer=prefer)
+        self.records = []
+        self.index = {}  # (model, encoded key) -> FileRecord
+        self.placeholders = itertools.count(1)
+        self.syntax_errors = False
+
+    # -- reading and checking --
+
+    def problem(self, record, message, field_name=""):
+        self.result.problems.append(
+            Problem(file=record.entry.path, line=record.entry.line, message=message, record=record, field=field_name)
+        )
+        record.failed = True
+
+    def run(self):
+        self.syncable = set(record_models())
+        for path in self.paths:
+            self.read(path)
+        self.state = DatabaseState(reference_models())
+        self.tombstones = {
+            (model, key)
+            for model, key in Tombstone.objects.exclude(changeset__via=ChangeVia.FIXTURES).values_list(
+                "model", "natural_key"
+            )
+        }
+        self.bases = {(base.model, base.natural_key): base for base in SyncBase.objects.all()}
+        by_model = defaultdict(list)
+        for record in self.records:
+            if record.model is not None:
+                by_model[record.model].append(record)
+        self.order = [model for model in dependency_order(self.syncable) if model in by_model]
+        # Every record is checked to the end, failed or not, so a run reports all its problems.
+        for model in self.order:
+            for record in by_model[model]:
+                self.identify(record)
+        readable = [record for record in self.records if record.stand_in is not None and not record.deleted]
+        for record in readable:
+            self.resolve_links(record)
+        for record in readable:
+            if not record.deleted:
+                self.check_fields(record)
+        for record in readable:
+            if not record.deleted and not record.failed:
+                self.merge(record)
+        self.apply(by_model)
+        if not self.result.problems and not self.result.unsettled:
+            self.update_bases()
+        return self.result
+
+    def read(self, path):
+        try:
+            for entry in read_entries(path):
+                record = FileRecord(entry=entry)
+                self.records.append(record)
+                self.parse(record)
+        except FixtureSyntaxError as error:
+            self.result.problems.append(error.problem)
+            self.syntax_errors = True
+
+    def parse(self, record):
+        data = record.entry.data
+        if not isinstance(data, dict):
+            return self.problem(record, 'a record is a JSON object with "model" and "fields".')
+        if "pk" in data:
+            self.problem(
+                record,
+                f'"pk": {data["pk"]!r}: records are matched by their natural keys, never by a numeric id; remove "pk".',
+            )
+        for name in sorted(set(data) - {"model", "fields", "pk"}):
+            self.problem(record, f'unknown key {name!r}: a record has "model" and "fields" only.')
+        label = data.get("model")
+        try:
+            model = apps.get_model(label) if isinstance(label, str) else None
+        except (LookupError, ValueError):
+            model = None
+        if model is None:
+            return self.problem(record, f"unknown model {label!r}.")
+        if model not in self.syncable:
+            return self.problem(record, f"{model._meta.label_lower} is not one of the records the fixture files hold.")
+        record.model = model
+        fields = data.get("fields")
+        if not isinstance(fields, dict):
+            return self.problem(record, '"fields" must be a JSON object of field names and values.')
+        for name, raw in fields.items():
+            self.parse_field(record, name, raw)
+
+    def parse_field(self, record, name, raw):
+        model = record.model
+        try:
+            model_field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            model_field = None
+        if (
+            model_field is None
+            or not (model_field.concrete or model_field.many_to_many)
+            or (model_field.auto_created and not model_field.primary_key)
+        ):
+            return self.problem(record, f"unknown field: {model._meta.label_lower} has no field {name!r}.", name)
+        if name in SYSTEM_FIELDS:
+            if name == "id":
+                self.problem(record, "records are matched by their natural keys, never by a numeric id.", name)
+            return None  # kept by the services (timestamps, versions, review state): a dump's are ignored
+        if model_field.many_to_many:
+            if not isinstance(raw, list) or not all(_is_key(item) for item in raw):
+                record.unreadable.add(name)
+                return self.problem(
+                    record, 'links are written as a list of natural keys, each a list: [["US"], ["CN"]].', name
+                )
+            record.references[name] = raw
+        elif model_field.is_relation:
+            if raw is not None and not _is_key(raw):
+                record.unreadable.add(name)
+                related = model_field.related_model._meta.label_lower
+                return self.problem(
+                    record, f"a reference is written as the {related}'s natural key in a list, not {raw!r}.", name
+                )
+            record.references[name] = raw
+        else:
+            try:
+                record.values[name] = parse_value(model_field, raw)
+            except ValidationError as error:
+                record.unreadable.add(name)
+                self.problem(record, " ".join(error.messages), name)
+        return None
+
+    # -- natural keys --
+
+    def find(self, model, key, record=None, field_name=""):
+        """The record ``key`` names (a Target), or None: reported missing, or deleted (``record.deleted``)."""
+        encoded = encode_key(key)
+        other = self.index.get((model, encoded))
+        if other is not None and not other.deleted:
+            return Target(model, other.key, record=other)
+        row = self.state.find(model, encoded)
+        if row is not None:
+            return Target(model, self.state.keys[model][row.pk], row=row)
+        if other is not None or (model._meta.label_lower, encoded) in self.tombstones:
+            return None  # deleted in the database; the caller decides what that means for its record
+        if record is not None:
+            elsewhere = " that could be read" if self.syntax_errors else ""
+            self.problem(
+                record,
+                f"no {model._meta.label_lower} has the natural key {list(key)!r}, neither in the database nor in "
+                f"any fixture file{elsewhere}.",
+                field_name,
+            )
+        return None
+
+    def identify(self, record):
+        """Build the record's stand-in with its references to other models, and find its natural key."""
+        model = record.model
+        stand_in = model(**record.values)
+        stand_in.pk = -next(self.placeholders)  # never saved: lets parts computed through it name it
+        record.stand_in = stand_in
+        refers_to_deleted = False
+        for model_field, many in _relations(model):
+            key = record.references.get(model_field.name)
+            if many or key is None or model_field.related_model is model:
+                continue
+            target = self.find(model_field.related_model, key, record, model_field.name)
+            if target is None:
+                refers_to_deleted = True  # unless find() reported it missing: then the record failed
+                continue
+            self.point(stand_in, model_field, target)
+            record.targets[model_field.name] = target
+        try:
+            key = tuple(stand_in.natural_key())
+        except (AttributeError, ObjectDoesNotExist, TypeError):
+            key = None
+        if key is None or any(part in (None, "") for part in key):
+            if refers_to_deleted and not record.failed:
+                self._not_brought_back(record)  # a part of a deleted record: its key went with it
+            elif not record.failed:
+                self.problem(record, "its natural key is incomplete: give every field the key is made of.")
+            return
+        record.key = key
+        other = self.index.get((model, record.encoded))
+        if other is not None:
+            return self.problem(
+                record,
+                f"duplicate natural key: {other.where} is the same {model._meta.label_lower}; each record appears "
+                "once in the files.",
+            )
+        # Registered even when it failed: records referring to it are then not told it exists nowhere.
+        self.index[model, record.encoded] = record
+        record.existing = self.state.find(model, record.encoded)
+        if record.failed:
+            return
+        if refers_to_deleted or (record.existing is None and (record.label, record.encoded) in self.tombstones):
+            self._not_brought_back(record)
+
+    @staticmethod
+    def point(stand_in, model_field, target):
+        setattr(stand_in, model_field.attname, target.instance.pk)
+        model_field.set_cached_value(stand_in, target.instance)
+
+    def resolve_links(self, record):
+        """References within a model (a measure's programme, the measures it amends) and every link."""
+        model = record.model
+        for model_field, many in _relations(model):
+            written = record.references.get(model_field.name)
+            if written is None or (not many and model_field.related_model is not model):
+                continue
+            if not many:
+                target = self.find(model, written, record, model_field.name)
+                if target is not None:
+                    self.point(record.stand_in, model_field, target)
+                    record.targets[model_field.name] = target
+                elif not record.failed and record.key is not None:
+                    self._not_brought_back(record)
+                continue
+            targets = []
+            for key in written:
+                target = self.find(model_field.related_model, key, record, model_field.name)
+                if target is not None:
+                    targets.append(target)
+                # A link to a record deleted in the database is dropped, as the deletion dropped it.
+            record.targets[model_field.name] = targets
+
+    def _not_brought_back(self, record):
+        record.deleted = True
+        self.result.deleted[record.label] += 1
+        self.result.not_brought_back.append(record)
+
+    def check_fields(self, record):
+        """Each field as the admin's form checks it: type, length, choices, required."""
+        model = record.model
+        for model_field, many in _relations(model):
+            written = record.references.get(model_field.name)
+            if not (many or model_field.null or written is not None or model_field.name in record.unreadable):
+                self.problem(
+                    record,
+                    f"required: name the {model_field.related_model._meta.verbose_name} by its natural key.",
+                    model_field.name,
+                )
+        exclude = {f.name for f, _ in _relations(model)} | SYSTEM_FIELDS | record.unreadable
+        try:
+            record.stand_in.clean_fields(exclude=exclude)
+        except ValidationError as error:
+            for name, messages in error.message_dict.items():
+                self.problem(record, " ".join(messages), name)
+
+    # -- merging --
+
+    def canonical(self, record):
+        """The file's record in canonical form: what ``export_fixtures`` writes for it."""
+        values = {}
+        for model_field in record_fields(record.model):
+            if model_field.many_to_many:
+                values[model_field.name] = sorted_keys(t.key for t in record.targets.get(model_field.name, []))
+            elif model_field.is_relation:
+                target = record.targets.get(model_field.name)
+                values[model_field.name] = list(target.key) if target is not None else None
+            else:
+                values[model_field.name] = json_value(model_field, getattr(record.stand_in, model_field.attname))
+        return values
+
+    def merge(self, record):
+        if record.failed:
+            return
+        record.file_values = self.canonical(record)
+        record.base = self.bases.get((record.label, record.encoded))
+        if record.existing is None:
+            record.action = CREATE
+            return
+        database = self.state.values(record.existing)
+        base = record.base.field_values if record.base is not None else None
+        record.merged = merge(base=base, file=record.file_values, database=database, prefer=self.prefer)
+        if record.merged.conflicts:
+            self.result.conflicted[record.label] += 1
+            self.result.conflicts.extend((record, conflict) for conflict in record.merged.conflicts)
+        record.action = UPDATE if record.merged.values != database else UNCHANGED
+
+    # -- writing --
+
+    def actor(self, path):
+        return Actor.fixtures(path)
+
+    def apply(self, by_model):
+        self.group = ChangeSetGroup(message=lambda actor: f"Synced from {actor.source}.")
+        for model in self.order:
+            for record in self.write_order(by_model[model]):
+                self.write(record)
+        for record in self.records:
+            if record.deferred and not record.failed:
+                self.write(record, again=True)
+        self.withdraw_gone()
+        try:
+            self.group.close()
+        except ValidationError as error:
+            self.result.problems.append(Problem(file="", line=None, message=" ".join(error.messages)))
+
+    def write_order(self, records):
+        """Records to write, each after the records of its own model it refers to (a programme before
+        its pilot zones); a cycle is broken by saving one side's reference at the end."""
+        ordered, state = [], {}
+
+        def visit(record):
+            if state.get(record) is not None:
+                return
+            state[record] = "visiting"
+            for targets in record.targets.values():
+                for target in targets if isinstance(targets, list) else [targets]:
+                    if target.record is not None and target.model is record.model:
+                        visit(target.record)
+            state[record] = "done"
+            ordered.append(record)
+
+        for record in records:
+            if record.action == UNCHANGED:
+                self.result.unchanged[record.label] += 1
+            elif record.action in (CREATE, UPDATE) and not record.failed:
+                visit(record)
+        return [record for record in ordered if record.action in (CREATE, UPDATE) and not record.failed]
+
+    def pk_of(self, target_model, key):
+        other = self.index.get((target_model, encode_key(key)))
+        if other is not None:
+            return other.pk
+        row = self.state.find(target_model, encode_key(key))
+        return row.pk if row is not None else None
+
+    def build(self, record, again):
+        """The record to save (the stored one, or a new one, with the merged values) and its links;
+        and whether some record it refers to is not written yet."""
+        model = record.model
+        values = record.file_values if record.action == CREATE else record.merged.values
+        if record.pk is not None:
+            source = model._base_manager.get(pk=record.pk) if again else record.existing
+            instance = model(**{f.attname: getattr(source, f.attname) for f in model._meta.concrete_fields})
+            instance._state.adding = False
+            instance._state.db = DEFAULT_DB_ALIAS
+        else:
+            instance = model()
+        relations, incomplete = {}, False
+        for model_field in record_fields(model):
+            value = values[model_field.name]
+            if model_field.many_to_many:
+                pks = [self.pk_of(model_field.related_model, key) for key in value]
+                incomplete |= None in pks
+                relations[model_field.name] = [pk for pk in pks if pk is not None]
+            elif model_field.is_relation:
+                pk = self.pk_of(model_field.related_model, value) if value is not None else None
+                incomplete |= value is not None and pk is None
+                setattr(instance, model_field.attname, pk)
+            else:
+                setattr(instance, model_field.attname, model_field.to_python(value))
+        return instance, relations, incomplete
+
+    def depends_on_failed(self, record):
+        for targets in record.targets.values():
+            for target in targets if isinstance(targets, list) else [targets]:
+                if target.record is not None and target.record.failed and target.record.existing is None:
+                    return True
+        return False
+
+    def write(self, record, again=False):
+        if self.depends_on_failed(record):
+            record.failed = True  # its own problems would only repeat the other record's
+            return
+        instance, relations, incomplete = self.build(record, again)
+        actor = self.actor(record.entry.path)
+        expected = record.existing.version if record.existing is not None and not again else None
+        try:
+            with transaction.atomic(), self.group.use(actor):
+                saved = save_record(record=instance, actor=actor, relations=relations, expected_version=expected)
+        except ValidationError as error:
+            for name, messages in _messages(error):
+                if name != "__all__":
+                    self.problem(record, " ".join(messages), name)
+                    continue
+                for message in messages:
+                    self.problem(record, message, ", ".join(constraint_fields(record.model, message)))
+            return
+        except ConflictError as error:
+            self.problem(record, f"changed in the database while the sync ran ({error}); run the sync again.")
+            return
+        if again:
+            return
+        record.saved_pk = instance.pk
+        record.deferred = incomplete
+        if record.action == CREATE:
+            self.result.created[record.label] += 1
+            fields = [(name, None, value) for name, value in record.file_values.items() if value not in (None, "", [])]
+            self.result.changes.append(("+", record.name, record.where, fields))
+        elif saved.changed:
+            self.result.updated[record.label] += 1
+            before = self.state.values(record.existing)
+            self.result.changes.append(("~", record.name, record.where, changed_fields(before, record.merged.values)))
+        else:
+            self.result.unchanged[record.label] += 1
+
+    # -- records no longer in the files --
+
+    def withdraw_gone(self):
+        """Records whose base names a file of this sync but which that file no longer holds.
+
+        Without ``--prune`` they are counted and kept.  With it, a record readers see is
+        withdrawn (back to draft, no published version: kept with its history, for a reviewer
+        to delete or publish again); a part (citation, alias, detail) of a record still in the
+        files is deleted through the services, in the history as made by the file, and can be
+        undone from the journal.  Either way the record no longer comes from the files.
+        """
+        names = {path.name for path in self.paths}
+        read = {(record.label, record.encoded) for record in self.records if record.key is not None}
+        gone = {}
+        for (label, encoded), base in self.bases.items():
+            if (label, encoded) in read or not (self.whole_directory or base.file in names):
+                continue
+            model = apps.get_model(label)
+            row = self.state.find(model, encoded)
+            gone[label, encoded] = (model, row, base)
+        if not self.prune:
+            for (label, _), (_, row, _) in gone.items():
+                if row is not None:
+                    self.result.gone[label] += 1
+            return
+        self.gone_bases = [base for _, _, base in gone.values()]
+        for (label, encoded), (model, row, base) in sorted(gone.items(), key=lambda item: _depth(item[1][0])):
+            if row is None or self._ancestor_gone(model, row, gone):
+                continue  # deleted already, or goes with the record it belongs to
+            actor = self.actor(self._display(base.file))
+            comment = f"No longer in {actor.source}: withdrawn by sync_fixtures --prune."
+            name = f"{label} {key_text(json.loads(encoded))}"
+            try:
+                if issubclass(model, ReviewedModel):
+                    if row.editorial_state == EditorialState.DRAFT and row.published_version is None:
+                        continue
+                    with transaction.atomic(), self.group.use(actor, kind=ChangeKind.REVIEW, message=comment):
+                        withdraw(record=model(pk=row.pk), actor=actor, comment=comment)
+                    self.result.changes.append(("-", name, actor.source, [("withdrawn", False, True)]))
+                else:
+                    with transaction.atomic(), self.group.use(actor, kind=ChangeKind.DELETE, message=comment):
+                        delete_record(record=model._base_manager.get(pk=row.pk), actor=actor, message=comment)
+                    self.result.changes.append(("-", name, actor.source, [("deleted", False, True)]))
+                self.result.pruned[label] += 1
+            except (ValidationError, DeletionRefused) as error:
+                self.result.problems.append(
+                    Problem(file=actor.source, line=None, record=name, message=f"cannot be pruned: {error}")
+                )
+
+    def _ancestor_gone(self, model, row, gone):
+        """Whether the record this part belongs to also left the files: the part goes with it."""
+        while model.version_parent:
+            parent_field = model._meta.get_field(model.version_parent)
+            model = parent_field.related_model
+            pk = getattr(row, parent_field.attname)
+            row = self.state.rows[model].get(pk)
+            if row is None:
+                return False
+            if (model._meta.label_lower, encode_key(self.state.keys[model][pk])) in gone:
+                return True
+        return False
+
+    def _display(self, name):
+        for path in self.paths:
+            if path.name == name:
+                return display_path(path)
+        directory = self.paths[0].parent if self.paths else Path(settings.TRACKER_FIXTURE_DIR)
+        return display_path(directory / name)
+
+    # -- the bases --
+
+    def update_bases(self):
+        """Remember what each file said, for the next sync's merge (nothing when that is unchanged)."""
+        now = timezone.now()
+        create, update = [], []
+        for record in self.records:
+            if record.failed or record.deleted or record.key is None:
+                continue
+            values = json.dumps(record.file_values, ensure_ascii=False)
+            base = record.base
+            if base is None:
+                create.append(
+                    SyncBase(
+                        model=record.label,
+                        natural_key=record.encoded,
+                        file=record.entry.name,
+                        position=record.entry.index,
+                        values=values,
+                        synced_at=now,
+                    )
+                )
+            elif (base.file, base.position, base.values) != (record.entry.name, record.entry.index, values):
+                base.file, base.position, base.values, base.synced_at = (
+                    record.entry.name,
+                    record.entry.index,
+                    values,
+                    now,
+                )
+                update.append(base)
+        SyncBase.objects.bulk_create(create, batch_size=500)
+        SyncBase.objects.bulk_update(update, ["file", "position", "values", "synced_at"], batch_size=500)
+        if self.prune:
+            SyncBase.objects.filter(pk__in=[base.pk for base in getattr(self, "gone_bases", [])]).delete()
+
+
+def _is_key(value):
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(isinstance(part, str | int) and not isinstance(part, bool) for part in value)
+    )
+
+
+def constraint_fields(model, message):
+    """The fields a record-wide error is about: those of the constraint whose message it is."""
+    for constraint in model._meta.constraints:
+        if str(constraint.get_violation_error_message()) != message:
+            continue
+        if isinstance(constraint, models.CheckConstraint):
+            names = constraint.condition.referenced_base_fields
+        else:
+            names = set(getattr(constraint, "fields", ()))
+        return [f.name for f in record_fields(model) if f.name in names]
+    return []
+
+
+def _messages(error):
+    if hasattr(error, "error_dict"):
+        return error.message_dict.items()
+    return [("__all__", error.messages)]
+

@@ -1,0 +1,47 @@
+"""What the fixture files said when they were last synced: the base of the next three-way merge."""
+
+import json
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class SyncBase(models.Model):
+    """One record as its fixture file gave it at the last ``sync_fixtures``, by natural key.
+
+    The sync compares the file's record, the database's record and this base field by field:
+    a field that differs from the base only in the file was changed by a maintainer, one that
+    differs only in the database by an analyst, one that differs on both sides is a conflict.
+    The file name and the record's place in it tell ``export_fixtures`` where to write it back.
+    Written only by the sync (``tracker.importers.sync``), in the transaction of its writes.
+    """
+
+    model = models.CharField(max_length=100, help_text="The record's model, as app_label.model_name.")
+    natural_key = models.CharField(max_length=1000, help_text="The record's natural key, as a JSON list of strings.")
+    file = models.CharField(max_length=300, help_text="The name of the fixture file the record was synced from.")
+    position = models.PositiveIntegerField(help_text="The record's place in that file, counted from 0.")
+    values = models.TextField(
+        help_text="The record's fields as the file gave them, as canonical JSON (references by natural key)."
+    )
+    synced_at = models.DateTimeField(default=timezone.now, help_text="When these values were last synced.")
+
+    class Meta:
+        ordering = ["file", "position"]
+        verbose_name = "fixture sync base"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["model", "natural_key"],
+                name="sync_base_unique",
+                violation_error_message="This record already has a sync base.",
+            ),
+            models.CheckConstraint(condition=~Q(natural_key=""), name="sync_base_has_key"),
+            models.CheckConstraint(condition=~Q(file=""), name="sync_base_has_file"),
+        ]
+
+    def __str__(self):
+        return f"{self.model} {'/'.join(json.loads(self.natural_key))} ({self.file})"
+
+    @property
+    def field_values(self):
+        return json.loads(self.values)
