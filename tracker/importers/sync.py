@@ -884,4 +884,3 @@ def _messages(error):
     if hasattr(error, "error_dict"):
         return error.message_dict.items()
     return [("__all__", error.messages)]
-
