@@ -97,6 +97,7 @@ def test_preview_shows_the_diff_and_writes_nothing_then_apply_writes_it(reviewer
     changeset = body.history.latest().changeset
     assert changeset.via == ChangeVia.FIXTURES
     assert changeset.source.endswith("/uploaded-by-reviewer/02_organizations.json")
+    assert changeset.user == reviewer and changeset.username == "reviewer"
     assert reverse("admin:tracker_changeset_change", args=[changeset.pk]) in applied.content.decode()
     base = SyncBase.objects.get(model="tracker.organization", natural_key='["us-bis"]')
     assert base.file == "02_organizations.json"

@@ -329,15 +329,18 @@ def _show(value, limit=160):
 # --- the sync ----------------------------------------------------------------------------------
 
 
-def sync_fixtures(paths=None, *, prefer=None, dry_run=False, prune=False):
+def sync_fixtures(paths=None, *, prefer=None, dry_run=False, prune=False, user=None):
     """Sync ``paths`` (default: every file of ``settings.TRACKER_FIXTURE_DIR``) with the database.
+
+    ``user`` is the login that applies the files (a reviewer uploading one in the admin); the
+    change sets then name that login beside the file.
 
     Returns a ``SyncResult``; raises ``SyncRefused`` (naming every problem and conflict) when
     nothing could be written.  ``dry_run`` does everything, reports it, and rolls it back.
     """
     whole_directory = not paths
     paths = [Path(path) for path in paths] if paths else fixture_paths()
-    sync = Sync(paths, prefer=prefer, prune=prune, whole_directory=whole_directory, dry_run=dry_run)
+    sync = Sync(paths, prefer=prefer, prune=prune, whole_directory=whole_directory, dry_run=dry_run, user=user)
     with transaction.atomic():
         result = sync.run()
         if result.problems or result.unsettled or dry_run:
@@ -355,7 +358,8 @@ class Sync:
     well, and the caller rolls everything back.
     """
 
-    def __init__(self, paths, *, prefer, prune, whole_directory, dry_run):
+    def __init__(self, paths, *, prefer, prune, whole_directory, dry_run, user=None):
+        self.user = user
         if prefer not in (None, PREFER_FILES, PREFER_DATABASE):
             raise ValueError(f"prefer is 'files' or 'database', not {prefer!r}")
         self.paths = paths
@@ -638,7 +642,7 @@ class Sync:
     # -- writing --
 
     def actor(self, path):
-        return Actor.fixtures(path)
+        return Actor.fixtures(path, user=self.user)
 
     def apply(self, by_model):
         self.group = ChangeSetGroup(message=lambda actor: f"Synced from {actor.source}.")

@@ -33,8 +33,9 @@ class Actor:
         return cls(user=user, via=ChangeVia.API)
 
     @classmethod
-    def fixtures(cls, path):
-        return cls(via=ChangeVia.FIXTURES, source=str(path))
+    def fixtures(cls, path, user=None):
+        """A fixture file, applied by a command (no user) or by a reviewer in the admin."""
+        return cls(user=user, via=ChangeVia.FIXTURES, source=str(path))
 
     @classmethod
     def command(cls, name, user=None):
