@@ -54,6 +54,14 @@ def code_and_below(path, code):
     return Q(**{path: code}) | Q(**{f"{path}__startswith": f"{code}-"})
 
 
+def every_word_in(fields, text):
+    """Every word of ``text`` (a phrase in quotes one word, as in ``search``) is in one of ``fields``."""
+    condition = Q()
+    for word in search_words(text):
+        condition &= Q.create([(f"{name}__icontains", word) for name in fields], connector=Q.OR)
+    return condition
+
+
 class RecordFilter(filters.FilterSet):
     """Filters every list has."""
 
@@ -71,10 +79,7 @@ class RecordFilter(filters.FilterSet):
         return self.where(queryset, Q(**{via(queryset, link, rest): value}))
 
     def search_names(self, queryset, fields, value):
-        condition = Q()
-        for word in value.split():
-            condition &= Q.create([(f"{name}__icontains", word) for name in fields], connector=Q.OR)
-        return queryset.filter(condition)
+        return queryset.filter(every_word_in(fields, value))
 
 
 class InstrumentFilter(RecordFilter):
@@ -167,10 +172,7 @@ class InstrumentFilter(RecordFilter):
             via(queryset, "targets", name.removeprefix("targets__")) if name.startswith("targets__") else name
             for name in PolicyInstrumentQuerySet.SEARCH_FIELDS
         ]
-        condition = Q()
-        for word in search_words(value):
-            condition &= Q.create([(f"{name}__icontains", word) for name in fields], connector=Q.OR)
-        return self.where(queryset, condition)
+        return self.where(queryset, every_word_in(fields, value))
 
 
 class OrganizationFilter(RecordFilter):

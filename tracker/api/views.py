@@ -6,6 +6,7 @@ Writes: create, update and delete with ``If-Match`` (the record's ETag), and the
 steps as actions; each calls ``tracker.services`` exactly as the admin does.
 """
 
+import base64
 import datetime
 import hashlib
 
@@ -30,7 +31,7 @@ from rest_framework.views import APIView
 
 from tracker.api import schema, shapes
 from tracker.api.filters import FILTERS
-from tracker.api.pagination import KeysetPage
+from tracker.api.pagination import KeysetPage, page_size
 from tracker.api.writes import BodyErrors, read_record
 from tracker.choices import EditorialState, InstrumentKind
 from tracker.models import PolicyInstrument
@@ -45,6 +46,7 @@ from tracker.services import (
     save_record,
     submit_for_review,
 )
+from tracker.services.records import describe
 
 # --- responses -------------------------------------------------------------------------------
 
@@ -335,7 +337,7 @@ class RecordViewSet(viewsets.GenericViewSet):
         versions = {version_in_tag(tag) for tag in parse_etags(sent)} if sent.strip() != "*" else {record.version}
         if record.version not in versions:
             raise PreconditionFailed(
-                f"{shapes_name(record)} is at version {record.version}; your If-Match names "
+                f"{describe(record).capitalize()} is at version {record.version}; your If-Match names "
                 f"{', '.join(str(v) for v in sorted(v for v in versions if v is not None)) or 'another tag'}. "
                 "Read it again, then apply your change."
             )
@@ -435,12 +437,6 @@ class RecordViewSet(viewsets.GenericViewSet):
         return self.review_step(return_to_draft)
 
 
-def shapes_name(record):
-    from tracker.services.records import describe
-
-    return describe(record).capitalize()
-
-
 def viewset(resource, kinds=(), name=None):
     """The viewset of a record type (or of some kinds of measure), with its OpenAPI description."""
     what = (
@@ -480,7 +476,7 @@ class ChangesView(APIView):
 
     @schema.CHANGES
     def get(self, request):
-        limit = _page_size(request)
+        limit = page_size(request)
         cursor = request.query_params.get("cursor")
         if cursor:
             at, type_name, history_id = _decode_changes(cursor)
@@ -542,22 +538,12 @@ def parse_moment_param(request, name):
     return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
 
 
-def _page_size(request):
-    from tracker.api.pagination import page_size
-
-    return page_size(request)
-
-
 def _encode_changes(at, type_name, history_id):
-    import base64
-
     raw = orjson.dumps([at.isoformat(), type_name, history_id])
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def _decode_changes(cursor):
-    import base64
-
     try:
         at, type_name, history_id = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         return datetime.datetime.fromisoformat(at), str(type_name), int(history_id)
