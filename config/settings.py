@@ -90,6 +90,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: a logged-in person's chosen language overrides the browser's.
+    "tracker.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes requires: it turns a locked-out login into the lockout response.
@@ -101,7 +103,9 @@ ROOT_URLCONF = "config.urls"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # The tracker's admin/base_site.html must come before django.contrib.admin's own,
+        # which the app loader would find first (admin is listed before the tracker).
+        "DIRS": [BASE_DIR / "tracker" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -151,6 +155,8 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("zh-hant", "繁體中文")]
+# The tracker's own catalogue (tracker/locale) beside Django's, which has zh_Hant already.
+LOCALE_PATHS = [BASE_DIR / "tracker" / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class TrackerConfig(AppConfig):
     name = "tracker"
-    verbose_name = "AI Policy Tracker"
+    verbose_name = _("AI Policy Tracker")
 
     def connect_signals(self):
         from tracker import signals  # noqa: F401 - registers receivers

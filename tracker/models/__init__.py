@@ -22,6 +22,7 @@ from tracker.models.instruments import (
     StackLayerCitation,
 )
 from tracker.models.organizations import Organization, OrganizationAlias
+from tracker.models.preferences import LanguagePreference
 from tracker.models.products import Product
 from tracker.models.sources import Source
 from tracker.models.sync import SyncBase
@@ -41,6 +42,7 @@ __all__ = [
     "InstrumentCitation",
     "InstrumentEvent",
     "Jurisdiction",
+    "LanguagePreference",
     "Lab",
     "Organization",
     "OrganizationAlias",

@@ -8,6 +8,9 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from tracker.choices import DatePrecision, EditorialState
@@ -43,9 +46,15 @@ class TimeStampedModel(models.Model):
     detail) also moves its parent's version, named by ``version_parent``.
     """
 
-    created = models.DateTimeField(default=now, editable=False, help_text="When the record was first stored.")
-    updated = models.DateTimeField(default=now, editable=False, help_text="When the record was last changed.")
-    version = models.PositiveIntegerField(default=1, editable=False, help_text="How many times it has been saved.")
+    created = models.DateTimeField(
+        verbose_name=_("created"), default=now, editable=False, help_text=_("When the record was first stored.")
+    )
+    updated = models.DateTimeField(
+        verbose_name=_("updated"), default=now, editable=False, help_text=_("When the record was last changed.")
+    )
+    version = models.PositiveIntegerField(
+        verbose_name=_("version"), default=1, editable=False, help_text=_("How many times it has been saved.")
+    )
 
     history = RECORDER
     version_parent = None  # name of the foreign key to the record this one is part of
@@ -89,17 +98,30 @@ class ReviewedModel(models.Model):
     """
 
     editorial_state = models.CharField(
+        verbose_name=_("editorial state"),
         max_length=12,
         choices=EditorialState.choices,
         default=EditorialState.DRAFT,
         editable=False,
-        help_text="Draft, in review or published: where the latest version stands.",
+        help_text=_(
+            "Where the latest version stands in review. Draft: edited, not yet reviewed; readers see the "
+            "last published version, if any. In review: submitted; a reviewer publishes it or returns it to "
+            "draft. Published: checked by a reviewer (or synced from the fixture files); readers see it."
+        ),
     )
     published_version = models.PositiveIntegerField(
-        null=True, blank=True, editable=False, help_text="The version readers see; empty until first published."
+        verbose_name=_("published version"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("The version readers see; empty until first published."),
     )
     published_at = models.DateTimeField(
-        null=True, blank=True, editable=False, help_text="When the version readers see was published."
+        verbose_name=_("published at"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("When the version readers see was published."),
     )
 
     class Meta:
@@ -108,17 +130,17 @@ class ReviewedModel(models.Model):
     @classmethod
     def editorial_constraints(cls, prefix):
         return [
-            in_vocabulary(f"{prefix}_editorial_state_known", "editorial_state", EditorialState, "editorial state"),
+            in_vocabulary(f"{prefix}_editorial_state_known", "editorial_state", EditorialState, _("editorial state")),
             models.CheckConstraint(
                 condition=Q(published_version__isnull=True, published_at__isnull=True)
                 | Q(published_version__isnull=False, published_at__isnull=False),
                 name=f"{prefix}_published_version_has_time",
-                violation_error_message="A published version has its publication time, and only then.",
+                violation_error_message=_("A published version has its publication time, and only then."),
             ),
             models.CheckConstraint(
                 condition=~Q(editorial_state=EditorialState.PUBLISHED) | Q(published_version=F("version")),
                 name=f"{prefix}_published_is_latest",
-                violation_error_message="A record marked published shows its latest version.",
+                violation_error_message=_("A record marked published shows its latest version."),
             ),
         ]
 
@@ -128,13 +150,25 @@ class SlugManager(models.Manager.from_queryset(ReviewedQuerySet)):
         return self.get(slug=slug)
 
 
+def validate_lower_case_slug(value):
+    """A slug is written in lower case, so one record never has two keys differing by case."""
+    if value != value.lower():
+        raise ValidationError(
+            _("The slug must be lower case: write “%(lower)s”, not “%(value)s”."),
+            code="slug_not_lower_case",
+            params={"value": value, "lower": value.lower()},
+        )
+
+
 class SlugKeyedModel(TimeStampedModel):
     """A record whose natural key is a slug, so fixtures never carry numeric ids."""
 
     slug = models.SlugField(
+        verbose_name=_("slug"),
         max_length=120,
         unique=True,
-        help_text="Stable key used in fixtures and URLs: lower-case words joined by hyphens.",
+        validators=[validate_lower_case_slug],
+        help_text=_("Stable key used in fixtures and URLs: lower-case words joined by hyphens."),
     )
 
     objects = SlugManager()
@@ -148,8 +182,10 @@ class SlugKeyedModel(TimeStampedModel):
 
 code_validator = RegexValidator(
     r"^[A-Z]{2}(-[A-Z0-9]{1,12})*$",
-    "Use an ISO 3166 code (US, US-TX, CN-SH) or extend one with hyphenated parts "
-    "(CN-GD-SHENZHEN): capital letters, digits and hyphens.",
+    _(
+        "Use an ISO 3166 code (US, US-TX, CN-SH) or extend one with hyphenated parts "
+        "(CN-GD-SHENZHEN): capital letters, digits and hyphens."
+    ),
 )
 
 
@@ -165,20 +201,27 @@ def validate_partial_date(instance, field_name):
     label = instance._meta.get_field(field_name).verbose_name
     errors = {}
     if value is None and precision:
-        errors[f"{field_name}_precision"] = f"A precision was given but no {label} date."
+        errors[f"{field_name}_precision"] = _("A precision was given but no %(label)s date.") % {"label": label}
     elif value is not None and not precision:
-        errors[f"{field_name}_precision"] = f"Say whether the {label} date is known to the day, month or year."
+        errors[f"{field_name}_precision"] = _("Say whether the %(label)s date is known to the day, month or year.") % {
+            "label": label
+        }
     elif value is not None and precision == DatePrecision.MONTH and value.day != 1:
-        errors[field_name] = (
-            f"A {label} date known only to the month is written as its first day "
-            f"({value.replace(day=1).isoformat()}), not {value.isoformat()}."
-        )
+        errors[field_name] = _(
+            "A %(label)s date known only to the month is written as its first day (%(first)s), not %(value)s."
+        ) % {"label": label, "first": value.replace(day=1).isoformat(), "value": value.isoformat()}
     elif value is not None and precision == DatePrecision.YEAR and (value.month, value.day) != (1, 1):
-        errors[field_name] = (
-            f"A {label} date known only to the year is written as 1 January "
-            f"({datetime.date(value.year, 1, 1).isoformat()}), not {value.isoformat()}."
-        )
+        errors[field_name] = _(
+            "A %(label)s date known only to the year is written as 1 January (%(first)s), not %(value)s."
+        ) % {"label": label, "first": datetime.date(value.year, 1, 1).isoformat(), "value": value.isoformat()}
     return errors
+
+
+def date_name(field_name):
+    """A date field's name for messages, translated as its field's label is (``pgettext("date", …)``)."""
+    if field_name == "date":
+        return pgettext_lazy("date", "date")
+    return pgettext_lazy("date", field_name.replace("_", " "))
 
 
 def partial_date_constraint(model_name, field_name):
@@ -189,7 +232,9 @@ def partial_date_constraint(model_name, field_name):
             | (Q(**{f"{field_name}__isnull": False}) & ~Q(**{f"{field_name}_precision": ""}))
         ),
         name=f"{model_name}_{field_name}_has_precision",
-        violation_error_message=f"The {field_name.replace('_', ' ')} date and its precision go together.",
+        violation_error_message=format_lazy(
+            _("The {date} date and its precision go together."), date=date_name(field_name)
+        ),
     )
 
 
@@ -213,11 +258,13 @@ def partial_date_fields(label, help_text):
     return (
         models.DateField(label, null=True, blank=True, help_text=help_text),
         models.CharField(
-            f"{label} precision",
+            format_lazy(_("{date} precision"), date=label),
             max_length=5,
             choices=DatePrecision.choices,
             blank=True,
             default="",
-            help_text=f"Whether the {label} date is known to the day, the month or only the year.",
+            help_text=format_lazy(
+                _("Whether the {date} date is known to the day, the month or only the year."), date=label
+            ),
         ),
     )

@@ -1,6 +1,7 @@
 import pycountry
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from tracker.choices import JURISDICTION_LEVEL_RANK, JurisdictionLevel
 from tracker.models.base import ReviewedModel, TimeStampedModel, code_validator
@@ -23,41 +24,47 @@ class Jurisdiction(ReviewedModel, TimeStampedModel):
     """A place with a government: a supranational body, country, state or province, city."""
 
     code = models.CharField(
+        verbose_name=_("code"),
         max_length=40,
         unique=True,
         validators=[code_validator],
-        help_text="Natural key: the ISO 3166 code where one exists (US, US-TX, CN-SH), "
-        "else the parent's code extended (CN-GD-SHENZHEN).",
+        help_text=_(
+            "Natural key: the ISO 3166 code where one exists (US, US-TX, CN-SH), "
+            "else the parent's code extended (CN-GD-SHENZHEN)."
+        ),
     )
     iso_code = models.CharField(
-        "ISO 3166 code",
+        _("ISO 3166 code"),
         max_length=6,
         null=True,
         blank=True,
         unique=True,
-        help_text="ISO 3166-1 alpha-2 or ISO 3166-2 code, only where the standard has one.",
+        help_text=_("ISO 3166-1 alpha-2 or ISO 3166-2 code, only where the standard has one."),
     )
-    name_en = models.CharField("name (English)", max_length=200)
-    name_zh = models.CharField("name (Chinese)", max_length=200, blank=True)
-    level = models.CharField(max_length=16, choices=JurisdictionLevel.choices)
+    name_en = models.CharField(_("name (English)"), max_length=200)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=200, blank=True)
+    level = models.CharField(verbose_name=_("level"), max_length=16, choices=JurisdictionLevel.choices)
     parent = models.ForeignKey(
         "self",
+        verbose_name=_("parent"),
         null=True,
         blank=True,
         # A jurisdiction with children is not deleted by accident: its children would
         # lose their place in the hierarchy.
         on_delete=models.PROTECT,
         related_name="children",
-        help_text="The jurisdiction this one lies in (US-TX in US, Shanghai in CN).",
+        help_text=_("The jurisdiction this one lies in (US-TX in US, Shanghai in CN)."),
     )
 
     objects = JurisdictionManager()
 
     class Meta:
+        verbose_name = _("jurisdiction")
+        verbose_name_plural = _("jurisdictions")
         ordering = ["code"]
         constraints = [
-            not_own_parent("jurisdiction_not_own_parent", "parent", "A jurisdiction cannot be its own parent."),
-            in_vocabulary("jurisdiction_level_known", "level", JurisdictionLevel, "jurisdiction level"),
+            not_own_parent("jurisdiction_not_own_parent", "parent", _("A jurisdiction cannot be its own parent.")),
+            in_vocabulary("jurisdiction_level_known", "level", JurisdictionLevel, _("jurisdiction level")),
             *ReviewedModel.editorial_constraints("jurisdiction"),
         ]
 
@@ -72,17 +79,19 @@ class Jurisdiction(ReviewedModel, TimeStampedModel):
         if self.iso_code == "":
             self.iso_code = None
         if self.iso_code and not iso_3166_exists(self.iso_code):
-            errors["iso_code"] = f"{self.iso_code!r} is not an ISO 3166-1 or ISO 3166-2 code."
+            errors["iso_code"] = _("%(code)r is not an ISO 3166-1 or ISO 3166-2 code.") % {"code": self.iso_code}
         if self.parent_id is not None:
             parent = self.parent
             if self.level == JurisdictionLevel.SUPRANATIONAL:
-                errors["parent"] = "A supranational body has no parent jurisdiction."
+                errors["parent"] = _("A supranational body has no parent jurisdiction.")
             elif JURISDICTION_LEVEL_RANK.get(parent.level, 0) >= JURISDICTION_LEVEL_RANK.get(self.level, 99) and not (
                 parent.level == JurisdictionLevel.SUPRANATIONAL and self.level == JurisdictionLevel.COUNTRY
             ):
-                errors["parent"] = (
-                    f"A {self.get_level_display()} cannot lie in {parent}, which is a {parent.get_level_display()}."
-                )
+                errors["parent"] = _("A %(level)s cannot lie in %(parent)s, which is a %(parent_level)s.") % {
+                    "level": self.get_level_display(),
+                    "parent": parent,
+                    "parent_level": parent.get_level_display(),
+                }
             if cycle := cycle_error(self, "parent"):
                 errors["parent"] = cycle
         if errors:

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from tracker.choices import ChangeKind, ChangeVia
 from tracker.models.rules import in_vocabulary
@@ -22,44 +23,61 @@ from tracker.models.rules import in_vocabulary
 class ChangeSet(models.Model):
     """One write to the tracker: who made it, when, through which path, and why."""
 
-    created = models.DateTimeField(default=timezone.now, db_index=True, help_text="When the change was made.")
+    created = models.DateTimeField(
+        verbose_name=_("created"), default=timezone.now, db_index=True, help_text=_("When the change was made.")
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
         null=True,
         blank=True,
         # A login removed later must not take the journal with it; ``username`` keeps the name.
         on_delete=models.SET_NULL,
         related_name="tracker_changes",
-        help_text="The login that made the change, for changes made by a person.",
+        help_text=_("The login that made the change, for changes made by a person."),
     )
-    username = models.CharField(max_length=150, blank=True, help_text="The login's name, kept if it is removed.")
-    via = models.CharField(max_length=12, choices=ChangeVia.choices, help_text="The path the change came through.")
-    kind = models.CharField(max_length=12, choices=ChangeKind.choices, default=ChangeKind.EDIT)
+    username = models.CharField(
+        verbose_name=_("username"), max_length=150, blank=True, help_text=_("The login's name, kept if it is removed.")
+    )
+    via = models.CharField(
+        verbose_name=_("via"),
+        max_length=12,
+        choices=ChangeVia.choices,
+        help_text=_("The path the change came through."),
+    )
+    kind = models.CharField(verbose_name=_("kind"), max_length=12, choices=ChangeKind.choices, default=ChangeKind.EDIT)
     source = models.CharField(
-        max_length=300, blank=True, help_text="The fixture file or command the change came from, if not a person."
+        verbose_name=_("source"),
+        max_length=300,
+        blank=True,
+        help_text=_("The fixture file or command the change came from, if not a person."),
     )
-    message = models.TextField(blank=True, help_text="Why: the editor's or reviewer's comment.")
+    message = models.TextField(
+        verbose_name=_("message"), blank=True, help_text=_("Why: the editor's or reviewer's comment.")
+    )
     undone_by = models.ForeignKey(
         "self",
+        verbose_name=_("undone by"),
         null=True,
         blank=True,
         # The undo is itself history; it is never deleted.
         on_delete=models.PROTECT,
         related_name="undoes",
-        help_text="The change that undid this one (a deletion restored).",
+        help_text=_("The change that undid this one (a deletion restored)."),
     )
 
     class Meta:
+        verbose_name_plural = _("changes")
         ordering = ["-created", "-id"]
         get_latest_by = "created"
-        verbose_name = "change"
+        verbose_name = _("change")
         permissions = [
             ("publish_records", "Can publish records edited by someone else"),
             ("restore_records", "Can restore deleted records"),
         ]
         constraints = [
-            in_vocabulary("changeset_via_known", "via", ChangeVia, "change path"),
-            in_vocabulary("changeset_kind_known", "kind", ChangeKind, "kind of change"),
+            in_vocabulary("changeset_via_known", "via", ChangeVia, _("change path")),
+            in_vocabulary("changeset_kind_known", "kind", ChangeKind, _("kind of change")),
         ]
 
     def __str__(self):
@@ -77,18 +95,26 @@ class Tombstone(models.Model):
     Removed again when the deletion is undone.
     """
 
-    model = models.CharField(max_length=100, help_text="The record's model, as app_label.model_name.")
-    natural_key = models.CharField(max_length=1000, help_text="The record's natural key, as a JSON list.")
-    object_id = models.BigIntegerField(help_text="The id the record had.")
-    changeset = models.ForeignKey(ChangeSet, on_delete=models.PROTECT, related_name="tombstones")
+    model = models.CharField(
+        verbose_name=_("model"), max_length=100, help_text=_("The record's model, as app_label.model_name.")
+    )
+    natural_key = models.CharField(
+        verbose_name=_("natural key"), max_length=1000, help_text=_("The record's natural key, as a JSON list.")
+    )
+    object_id = models.BigIntegerField(verbose_name=_("object id"), help_text=_("The id the record had."))
+    changeset = models.ForeignKey(
+        ChangeSet, verbose_name=_("changeset"), on_delete=models.PROTECT, related_name="tombstones"
+    )
 
     class Meta:
+        verbose_name = _("tombstone")
+        verbose_name_plural = _("tombstones")
         ordering = ["model", "natural_key"]
         constraints = [
             models.UniqueConstraint(
                 fields=["model", "natural_key"],
                 name="tombstone_unique",
-                violation_error_message="This record is already recorded as deleted.",
+                violation_error_message=_("This record is already recorded as deleted."),
             ),
             models.CheckConstraint(condition=~Q(natural_key=""), name="tombstone_has_key"),
         ]
@@ -110,6 +136,7 @@ class HistoryContext(models.Model):
 
     changeset = models.ForeignKey(
         ChangeSet,
+        verbose_name=_("changeset"),
         null=True,
         blank=True,
         # History is never deleted from under the journal.

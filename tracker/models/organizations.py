@@ -1,5 +1,6 @@
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from tracker.choices import OrganizationKind
 from tracker.models.base import ReviewedModel, SlugKeyedModel, TimeStampedModel
@@ -10,35 +11,46 @@ class Organization(ReviewedModel, SlugKeyedModel):
     """A body that issues, backs, runs or is hit by measures: an agency, party organ,
     company, state-owned enterprise, lab, university, fund or fund manager."""
 
-    name_en = models.CharField("name (English)", max_length=300)
-    name_zh = models.CharField("name (Chinese)", max_length=300, blank=True)
-    abbreviation = models.CharField(max_length=40, blank=True, help_text="The short name people use: BIS, DISA, MIIT.")
-    kind = models.CharField(max_length=20, choices=OrganizationKind.choices)
+    name_en = models.CharField(_("name (English)"), max_length=300)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=300, blank=True)
+    abbreviation = models.CharField(
+        verbose_name=_("abbreviation"),
+        max_length=40,
+        blank=True,
+        help_text=_("The short name people use: BIS, DISA, MIIT."),
+    )
+    kind = models.CharField(verbose_name=_("kind"), max_length=20, choices=OrganizationKind.choices)
     parent = models.ForeignKey(
         "self",
+        verbose_name=_("parent"),
         null=True,
         blank=True,
         # An agency's sub-units are kept if someone tries to delete the agency.
         on_delete=models.PROTECT,
         related_name="units",
-        help_text="The body this one belongs to (BIS under Commerce, DISA under DoD).",
+        help_text=_("The body this one belongs to (BIS under Commerce, DISA under DoD)."),
     )
     jurisdiction = models.ForeignKey(
         "tracker.Jurisdiction",
+        verbose_name=_("jurisdiction"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="organizations",
-        help_text="Home jurisdiction: where the body sits or is incorporated.",
+        help_text=_("Home jurisdiction: where the body sits or is incorporated."),
     )
-    website = models.URLField(blank=True)
-    description = models.TextField(blank=True, help_text="One or two sentences on what it is.")
+    website = models.URLField(verbose_name=_("website"), blank=True)
+    description = models.TextField(
+        verbose_name=_("description"), blank=True, help_text=_("One or two sentences on what it is.")
+    )
 
     class Meta:
+        verbose_name = _("organization")
+        verbose_name_plural = _("organizations")
         ordering = ["name_en"]
         constraints = [
-            not_own_parent("organization_not_own_parent", "parent", "An organization cannot be its own parent."),
-            in_vocabulary("organization_kind_known", "kind", OrganizationKind, "organization kind"),
+            not_own_parent("organization_not_own_parent", "parent", _("An organization cannot be its own parent.")),
+            in_vocabulary("organization_kind_known", "kind", OrganizationKind, _("organization kind")),
             *ReviewedModel.editorial_constraints("organization"),
         ]
 
@@ -58,23 +70,29 @@ class OrganizationAliasManager(models.Manager):
 class OrganizationAlias(TimeStampedModel):
     """Another name an organization is known by, in any language."""
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="aliases")
-    name = models.CharField(max_length=300)
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("organization"), on_delete=models.CASCADE, related_name="aliases"
+    )
+    name = models.CharField(verbose_name=_("name"), max_length=300)
     language = models.CharField(
-        max_length=16, blank=True, help_text="BCP 47 language tag of the alias: en, zh-Hans, zh-Hant."
+        verbose_name=_("language"),
+        max_length=16,
+        blank=True,
+        help_text=_("BCP 47 language tag of the alias: en, zh-Hans, zh-Hant."),
     )
 
     objects = OrganizationAliasManager()
     version_parent = "organization"
 
     class Meta:
-        verbose_name_plural = "organization aliases"
+        verbose_name = _("organization alias")
+        verbose_name_plural = _("organization aliases")
         ordering = ["organization", "name"]
         constraints = [
             models.UniqueConstraint(
                 fields=["organization", "name"],
                 name="organization_alias_unique",
-                violation_error_message="This organization already has that alias.",
+                violation_error_message=_("This organization already has that alias."),
             )
         ]
 

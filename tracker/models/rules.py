@@ -6,6 +6,8 @@ Each helper returns the database half of a rule (a constraint) or the message ha
 
 from django.db import models
 from django.db.models import F, Q
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 
 def in_vocabulary(name, field, choices, label, *, blank=False):
@@ -13,7 +15,9 @@ def in_vocabulary(name, field, choices, label, *, blank=False):
     condition = Q(**{f"{field}__in": choices.values})
     if blank:
         condition = Q(**{field: ""}) | condition
-    return models.CheckConstraint(condition=condition, name=name, violation_error_message=f"Unknown {label}.")
+    return models.CheckConstraint(
+        condition=condition, name=name, violation_error_message=format_lazy(_("Unknown {label}."), label=label)
+    )
 
 
 def not_own_parent(name, field, message):
@@ -32,7 +36,9 @@ def cycle_error(instance, field):
     ancestor = parent
     while ancestor is not None:
         if ancestor.pk in seen:
-            return f"Choosing {parent} here would make a cycle: it already lies under this record."
+            return _("Choosing %(parent)s here would make a cycle: it already lies under this record.") % {
+                "parent": parent
+            }
         seen.add(ancestor.pk)
         ancestor = getattr(ancestor, field) if getattr(ancestor, f"{field}_id") is not None else None
     return None

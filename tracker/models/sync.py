@@ -5,6 +5,7 @@ import json
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class SyncBase(models.Model):
@@ -17,23 +18,37 @@ class SyncBase(models.Model):
     Written only by the sync (``tracker.importers.sync``), in the transaction of its writes.
     """
 
-    model = models.CharField(max_length=100, help_text="The record's model, as app_label.model_name.")
-    natural_key = models.CharField(max_length=1000, help_text="The record's natural key, as a JSON list of strings.")
-    file = models.CharField(max_length=300, help_text="The name of the fixture file the record was synced from.")
-    position = models.PositiveIntegerField(help_text="The record's place in that file, counted from 0.")
-    values = models.TextField(
-        help_text="The record's fields as the file gave them, as canonical JSON (references by natural key)."
+    model = models.CharField(
+        verbose_name=_("model"), max_length=100, help_text=_("The record's model, as app_label.model_name.")
     )
-    synced_at = models.DateTimeField(default=timezone.now, help_text="When these values were last synced.")
+    natural_key = models.CharField(
+        verbose_name=_("natural key"),
+        max_length=1000,
+        help_text=_("The record's natural key, as a JSON list of strings."),
+    )
+    file = models.CharField(
+        verbose_name=_("file"), max_length=300, help_text=_("The name of the fixture file the record was synced from.")
+    )
+    position = models.PositiveIntegerField(
+        verbose_name=_("position"), help_text=_("The record's place in that file, counted from 0.")
+    )
+    values = models.TextField(
+        verbose_name=_("values"),
+        help_text=_("The record's fields as the file gave them, as canonical JSON (references by natural key)."),
+    )
+    synced_at = models.DateTimeField(
+        verbose_name=_("synced at"), default=timezone.now, help_text=_("When these values were last synced.")
+    )
 
     class Meta:
+        verbose_name_plural = _("fixture sync bases")
         ordering = ["file", "position"]
-        verbose_name = "fixture sync base"
+        verbose_name = _("fixture sync base")
         constraints = [
             models.UniqueConstraint(
                 fields=["model", "natural_key"],
                 name="sync_base_unique",
-                violation_error_message="This record already has a sync base.",
+                violation_error_message=_("This record already has a sync base."),
             ),
             models.CheckConstraint(condition=~Q(natural_key=""), name="sync_base_has_key"),
             models.CheckConstraint(condition=~Q(file=""), name="sync_base_has_file"),
