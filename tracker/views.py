@@ -1,6 +1,6 @@
 """Views outside the records' admins: the header's language switch."""
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.http import HttpResponseBadRequest, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import translation
@@ -9,7 +9,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from tracker.middleware import remember
+from tracker.models import LanguagePreference
 from tracker.services.preferences import choose_language
+
+
+def field_label(name):
+    if name == NON_FIELD_ERRORS:
+        return LanguagePreference._meta.verbose_name
+    return LanguagePreference._meta.get_field(name).verbose_name
 
 
 @require_POST
@@ -20,7 +27,7 @@ def choose_admin_language(request):
     try:
         choose_language(user=request.user, language=language)
     except ValidationError as error:
-        messages = "; ".join(f"{field}: {' '.join(texts)}" for field, texts in error.message_dict.items())
+        messages = "; ".join(f"{field_label(field)}: {' '.join(texts)}" for field, texts in error.message_dict.items())
         return HttpResponseBadRequest(
             _("Language preference of %(user)s: %(messages)s") % {"user": request.user, "messages": messages}
         )
