@@ -8,8 +8,10 @@ from django.db import models
 from django.forms.models import BaseInlineFormSet
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.translation import gettext as _
 
 from tracker.admin.base import CitationInline, PartInline, TrackerAdmin
+from tracker.admin.dashboard import COUNTRIES, TimelinePeriodFilter
 from tracker.choices import InstrumentKind
 from tracker.models import (
     DETAIL_MODELS,
@@ -127,7 +129,7 @@ class PolicyInstrumentAdmin(TrackerAdmin):
         "announced_display",
         "effective_from_display",
     )
-    list_filter = ("kind", "status", "layers", CountryFilter, "jurisdiction")
+    list_filter = ("kind", "status", "layers", CountryFilter, "jurisdiction", TimelinePeriodFilter)
     # The search box shows when search_fields is set; the search itself is the queryset's.
     search_fields = PolicyInstrument.objects.none().SEARCH_FIELDS
     autocomplete_fields = (
@@ -248,22 +250,30 @@ class StackLayerAdmin(TrackerAdmin):
         """The report's Figure 1: the policy tools used at each layer of the stack, China beside the US."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        countries = ("CN", "US")
+        countries = [{"code": code, "name": name} for code, name in COUNTRIES]
         kinds = [kind for kind in InstrumentKind if kind != InstrumentKind.PILOT_ZONE_PROGRAMME]
-        counts = PolicyInstrument.objects.layer_kind_matrix(countries)
+        counts = PolicyInstrument.objects.layer_kind_matrix([country["code"] for country in countries])
         changelist = reverse("admin:tracker_policyinstrument_changelist")
         rows = []
         for layer in StackLayer.objects.order_by("position"):
             cells = []
             for kind in kinds:
                 for country in countries:
-                    count = counts.get((layer.code, kind.value, country), 0)
-                    query = urlencode({"layers__id__exact": layer.pk, "kind__exact": kind.value, "country": country})
-                    cells.append({"count": count, "url": f"{changelist}?{query}"})
+                    code = country["code"]
+                    query = urlencode({"layers__id__exact": layer.pk, "kind__exact": kind.value, "country": code})
+                    cells.append(
+                        {
+                            "count": counts.get((layer.code, kind.value, code), 0),
+                            "url": f"{changelist}?{query}",
+                            "kind": kind.value,
+                            "country": code,
+                            "title": f"{layer.name_en} · {kind.label} · {country['name']}",
+                        }
+                    )
             rows.append({"layer": layer, "cells": cells})
         context = {
             **self.admin_site.each_context(request),
-            "title": "Policy tools by layer of the AI stack (Figure 1)",
+            "title": _("Policy tools by layer of the AI stack (Figure 1)"),
             "opts": self.model._meta,
             "kinds": kinds,
             "countries": countries,
