@@ -3,7 +3,7 @@
 import datetime
 import unicodedata
 from dataclasses import dataclass
-from functools import reduce
+from functools import cache, lru_cache, reduce
 from operator import add, or_
 
 from django.db import connections, models
@@ -11,14 +11,38 @@ from django.db.models import Case, Count, F, FloatField, Lookup, Q, Value, When
 from django.db.models.functions import Length, Substr
 from django.utils.text import smart_split, unescape_string_literal
 
+# Statuses of a measure never adopted (a bill only introduced): not in force, whatever its dates.
+NOT_ADOPTED = ("proposed",)
+# Statuses saying a measure has stopped having effect by now, though not always since when (a
+# rescission, expiry or supersession the sources do not date): not in force from today on.
+STOPPED = ("suspended", "expired", "superseded", "rescinded")
 
-def in_force_conditions(on):
-    """The ``in_force`` rule as a condition, for today's table and for history rows alike."""
-    return (
-        (Q(effective_from__lte=on) | Q(effective_from__isnull=True, announced__lte=on))
-        & (Q(effective_until__isnull=True) | Q(effective_until__gte=on))
-        & (Q(rescinded__isnull=True) | Q(rescinded__gt=on))
-    )
+
+def in_force_conditions(on, today=None):
+    """The ``in_force`` rule as a condition, for today's table and for history rows alike.
+
+    Written as two branches on plain columns, begun by its effective date or (none being
+    known) by its announcement, so that PostgreSQL can read each from an index (the first
+    from ``instrument_in_force_idx``) instead of testing a COALESCE on every row.  A date
+    known only to the month or year (stored as the period's first day) spans its period:
+    an end in "2021-12" leaves the measure in force through 31 December 2021.
+    """
+    today = today or datetime.date.today()
+    month, year = on.replace(day=1), on.replace(month=1, day=1)
+
+    def not_before(name, strictly=False):
+        # The date, or the end of its month or year, is on or after ``on`` (after, if strictly).
+        day = Q(**{f"{name}__gt" if strictly else f"{name}__gte": on})
+        return (
+            Q(**{f"{name}__isnull": True})
+            | day
+            | Q(**{f"{name}_precision": "month", f"{name}__gte": month})
+            | Q(**{f"{name}_precision": "year", f"{name}__gte": year})
+        )
+
+    ended = NOT_ADOPTED + STOPPED if on >= today else NOT_ADOPTED
+    begun = Q(effective_from__lte=on) | Q(effective_from__isnull=True, announced__lte=on)
+    return begun & not_before("effective_until") & not_before("rescinded", strictly=True) & ~Q(status__in=ended)
 
 
 class ReviewedQuerySet(models.QuerySet):
@@ -34,14 +58,24 @@ class PolicyInstrumentQuerySet(ReviewedQuerySet):
         return self.filter(kind__in=kinds)
 
     def in_force(self, on=None):
-        """Measures in effect on a day: started on or before it, not ended or rescinded by it.
+        """Measures in effect on a day (today by default): adopted, begun by it, not yet ended.
 
-        A measure whose effective date is unknown counts from its announcement (a plan
-        takes effect when it is issued); one with neither date is never listed, since
-        nothing says it had begun.  A date known only to the month or year is stored as
-        the period's first day, so a measure effective "2019-08" counts from 1 August 2019.
+        Begun: took effect on or before the day; a measure whose effective date is unknown
+        counts from its announcement (a plan takes effect when it is issued).  Never in
+        force: a measure not adopted (``NOT_ADOPTED``: a bill only proposed), whatever its
+        dates, and one with neither date, since nothing says it had begun (``dates_unknown``
+        lists those).  Ended: past its ``effective_until`` or rescinded on or before the
+        day; from today on, also a measure whose status says it has stopped (``STOPPED``:
+        suspended, expired, superseded, rescinded), even when the sources give no date.  A
+        date known only to the month or year counts as its whole period: a measure effective
+        "2019-08" is in force from 1 August 2019, one that ended "2021-12" until 31 December.
         """
         return self.filter(in_force_conditions(on or datetime.date.today()))
+
+    def dates_unknown(self):
+        """Adopted measures whose start ``in_force`` cannot place: neither an effective nor an
+        announcement date.  ``in_force`` never lists them; this does, so they are not lost."""
+        return self.filter(effective_from__isnull=True, announced__isnull=True).exclude(status__in=NOT_ADOPTED)
 
     # Where ``search`` looks: the measure's own text, and the names of the bodies that
     # issued it or that it targets, in English, Chinese, abbreviations and aliases.  The
@@ -144,6 +178,43 @@ def search_words(text):
     return words
 
 
+# Chinese is written in simplified characters (the mainland) and in traditional ones (Taiwan,
+# Hong Kong), and each side has words of its own for some things (人工智能 / 人工智慧, 软件 /
+# 軟體).  A Chinese word is looked for in every form OpenCC gives it: first to simplified,
+# character by character and as a Taiwanese phrase is said on the mainland, then each of those
+# back to traditional, as written in general, in Taiwan, in Taiwan's own words, and in Hong Kong
+# (臺灣 / 台灣: the round trip through 台湾 finds both).
+TO_SIMPLIFIED = ("t2s", "tw2sp")
+TO_TRADITIONAL = ("s2t", "s2tw", "s2twp", "s2hk")
+
+
+@cache
+def chinese_converter(config):
+    import opencc
+
+    return opencc.OpenCC(config)
+
+
+def is_chinese(character):
+    return unicodedata.east_asian_width(character) in {"W", "F"}
+
+
+@lru_cache(maxsize=4096)
+def script_variants(word):
+    """The word as written in either script: itself first, then its simplified and traditional
+    forms (OpenCC), each once.  A word without Chinese is just itself.
+
+    A search word matches a text holding any of its forms, so 人工智能 and 人工智慧, 华为 and
+    華為 find the same measures.  The text is searched as stored: nothing is converted on the
+    way in, and the columns' indexes serve each form.
+    """
+    if not any(is_chinese(character) for character in word):
+        return (word,)
+    simplified = dict.fromkeys([word, *(chinese_converter(config).convert(word) for config in TO_SIMPLIFIED)])
+    traditional = [chinese_converter(config).convert(form) for form in simplified for config in TO_TRADITIONAL]
+    return tuple(dict.fromkeys([*simplified, *traditional]))
+
+
 # Where a word was found, best first, and the points it earns there; ``ORGANIZATION_NAMES``
 # stands for the names, abbreviations and aliases of the measure's issuer and targets.
 ORGANIZATION_NAMES = "organization names"
@@ -226,11 +297,20 @@ class SearchTerm:
             self.postgres
             and len(self.word) >= RESEMBLANCE_MIN_LENGTH
             and not any(character.isspace() for character in self.word)
-            and not any(unicodedata.east_asian_width(character) in {"W", "F"} for character in self.word)
+            and not any(is_chinese(character) for character in self.word)
         )
 
+    @property
+    def variants(self):
+        """The word in each script it may be written in (``script_variants``)."""
+        return script_variants(self.word)
+
     def contained(self, field):
-        """``field`` holds the word, whatever its case.
+        """``field`` holds the word in one of its scripts (``variants``), whatever its case."""
+        return reduce(or_, (self.holds(field, variant) for variant in self.variants))
+
+    def holds(self, field, word):
+        """``field`` holds ``word``, whatever its case.
 
         On PostgreSQL as ``ILIKE '%word%'`` on the bare column, which its trigram index
         (migration 0012) serves, or, for a word without letters of two cases (Chinese, a
@@ -239,10 +319,10 @@ class SearchTerm:
         more per row.  Elsewhere as ``icontains``.
         """
         if not self.postgres:
-            return Q(**{f"{field}__icontains": self.word})
-        if self.word.lower() == self.word.upper():
-            return Q(**{f"{field}__contains": self.word})
-        return Q(ContainsAnyCase(F(field), self.word))
+            return Q(**{f"{field}__icontains": word})
+        if word.lower() == word.upper():
+            return Q(**{f"{field}__contains": word})
+        return Q(ContainsAnyCase(F(field), word))
 
     def stemmed(self):
         """The word, stemmed, is among the English words of the title and summary (PostgreSQL
@@ -304,8 +384,9 @@ class SearchTerm:
                 if self.stems:
                     found.append(When(self.stemmed(), then=Value(points)))
                 continue
-            share = Value(SHARE_POINTS * len(self.word)) / Length(name)
-            found.append(When(self.contained(name), then=Value(points) + share))
+            for variant in self.variants:
+                share = Value(SHARE_POINTS * len(variant)) / Length(name)
+                found.append(When(self.holds(name, variant), then=Value(points) + share))
         return Case(*found, default=Value(0.0), output_field=FloatField())
 
     def _named(self):

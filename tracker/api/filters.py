@@ -29,7 +29,7 @@ from tracker.models import (
     Source,
     StackLayer,
 )
-from tracker.querysets import PolicyInstrumentQuerySet, in_force_conditions, search_words
+from tracker.querysets import PolicyInstrumentQuerySet, in_force_conditions, script_variants, search_words
 
 
 def is_history(queryset):
@@ -55,10 +55,12 @@ def code_and_below(path, code):
 
 
 def every_word_in(fields, text):
-    """Every word of ``text`` (a phrase in quotes one word, as in ``search``) is in one of ``fields``."""
+    """Every word of ``text`` (a phrase in quotes one word, as in ``search``) is in one of ``fields``,
+    in either Chinese script (``script_variants``, as in ``search``)."""
     condition = Q()
     for word in search_words(text):
-        condition &= Q.create([(f"{name}__icontains", word) for name in fields], connector=Q.OR)
+        forms = script_variants(word)
+        condition &= Q.create([(f"{name}__icontains", form) for name in fields for form in forms], connector=Q.OR)
     return condition
 
 
