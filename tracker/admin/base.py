@@ -9,14 +9,17 @@ fixture loader and the API do.
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models
-from django.http import Http404, HttpResponseRedirect
+from django.db import models, transaction
+from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from tracker.admin.actions import EXPORT_ACTIONS, EXPORT_FORMATS, export_response
+from tracker.admin.forms import FieldErrorsMixin, TrackerFormFieldsMixin, add_service_errors
 from tracker.choices import EditorialState
 from tracker.models.base import ReviewedModel
 from tracker.services import (
@@ -64,12 +67,21 @@ def _as_post_value(value):
     return str(value)
 
 
-class RelationRulesForm(forms.ModelForm):
+class RelationRulesForm(FieldErrorsMixin, forms.ModelForm):
     """Runs the model's rules on its many-to-many links (``validate_relations``) with the
-    links chosen in the form, so they are refused beside their field, as the services would."""
+    links chosen in the form, so they are refused beside their field, as the services would;
+    a constraint's record-wide error is shown beside the field it concerns."""
+
+    # What the services refused when this same form was saved (``TrackerAdmin.changeform_view``).
+    service_error = None
 
     def _post_clean(self):
         super()._post_clean()
+        if self.service_error is not None:
+            add_service_errors(self, self.service_error)
+        self._check_relations()
+
+    def _check_relations(self):
         names = getattr(type(self.instance), "validated_relations", ())
         if not names or any(name in self.errors for name in names):
             return
@@ -145,7 +157,15 @@ class VersionedForm(RelationRulesForm):
         self.data = data
 
 
-class TrackerAdmin(admin.ModelAdmin):
+class ServiceRefused(Exception):
+    """The services refused a save the form had accepted; the page is shown again with the errors."""
+
+    def __init__(self, error):
+        self.error = error
+        super().__init__(error)
+
+
+class TrackerAdmin(TrackerFormFieldsMixin, admin.ModelAdmin):
     """Shared defaults: timestamps and versions shown but never edited, writes through the services."""
 
     form = VersionedForm
@@ -155,6 +175,7 @@ class TrackerAdmin(admin.ModelAdmin):
     save_on_top = True
     history_template = "admin/tracker/record_history.html"
     review_template = "admin/tracker/record_review.html"
+    actions = EXPORT_ACTIONS
 
     def get_fieldsets(self, request, obj=None):
         """The version travels with every form, whatever fields an admin lays out."""
@@ -164,7 +185,47 @@ class TrackerAdmin(admin.ModelAdmin):
         (name, options), *rest = fieldsets
         return [(name, {**options, "fields": (*options["fields"], "expected_version")}), *rest]
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        refused = getattr(request, "tracker_service_error", None)
+        if refused is None:
+            return form
+        return type(form.__name__, (form,), {"service_error": refused})
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        """A save the services refuse (``ValidationError``) shows the form again, each error beside
+        its field; nothing of it was written (the services' transaction rolled back)."""
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ServiceRefused as refused:
+            request.tracker_service_error = refused.error
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
     # --- lists ---
+
+    def changelist_view(self, request, extra_context=None):
+        """The list links to its exports, with the list's filters and search in their address."""
+        info = _info(self.model)
+        query = request.GET.urlencode()
+        exports = [
+            (label, reverse(f"admin:{info}_export", args=[name]) + (f"?{query}" if query else ""))
+            for name, label in EXPORT_FORMATS.items()
+        ]
+        return super().changelist_view(request, {"tracker_exports": exports, **(extra_context or {})})
+
+    def export_view(self, request, export_format):
+        """The whole list as filtered and searched on the page, streamed."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        if export_format not in EXPORT_FORMATS:
+            raise Http404(f"No export named {export_format!r}.")
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters as error:
+            return HttpResponseBadRequest(
+                f"These filters do not apply to {self.model._meta.verbose_name_plural}: {error}"
+            )
+        return export_response(export_format, self.model, changelist.queryset, request.user)
 
     def get_list_display(self, request):
         columns = super().get_list_display(request)
@@ -203,13 +264,17 @@ class TrackerAdmin(admin.ModelAdmin):
             for link in model._meta.many_to_many
             if link.name in form.cleaned_data
         }
-        save_record(
-            record=form.instance,
-            actor=Actor.admin(request.user),
-            relations=relations,
-            children=[child for formset in formsets for child in _child_changes(formset)],
-            expected_version=form.cleaned_data.get("expected_version") if change else None,
-        )
+        try:
+            save_record(
+                record=form.instance,
+                actor=Actor.admin(request.user),
+                relations=relations,
+                children=[child for formset in formsets for child in _child_changes(formset)],
+                expected_version=form.cleaned_data.get("expected_version") if change else None,
+            )
+        except ValidationError as error:
+            transaction.set_rollback(True)
+            raise ServiceRefused(error) from error
 
     def delete_model(self, request, obj):
         delete_record(record=obj, actor=Actor.admin(request.user))
@@ -244,6 +309,11 @@ class TrackerAdmin(admin.ModelAdmin):
                 name=f"{info}_restore",
             ),
             path("<path:object_id>/review/", self.admin_site.admin_view(self.review_view), name=f"{info}_review"),
+            path(
+                "export/<str:export_format>/",
+                self.admin_site.admin_view(self.export_view),
+                name=f"{info}_export",
+            ),
             *super().get_urls(),
         ]
 
@@ -393,13 +463,13 @@ def _child_changes(formset):
     return changes
 
 
-class PartInline(admin.StackedInline):
+class PartInline(TrackerFormFieldsMixin, admin.StackedInline):
     """An inline whose rows keep their model's link rules."""
 
     form = RelationRulesForm
 
 
-class CitationInline(admin.StackedInline):
+class CitationInline(TrackerFormFieldsMixin, admin.StackedInline):
     extra = 0
     autocomplete_fields = ("source",)
     fields = (("source", "locator", "confidence"), "quote", ("quote_language", "verbatim"), "note")

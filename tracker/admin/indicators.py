@@ -1,8 +1,11 @@
 from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from tracker.admin.base import CitationInline, TrackerAdmin
+from tracker.choices import IndicatorUnit
 from tracker.models import Indicator, IndicatorCitation, IndicatorSubject
+from tracker.templatetags.tracker_money import money
 
 
 class IndicatorCitationInline(CitationInline):
@@ -24,10 +27,9 @@ class IndicatorAdmin(TrackerAdmin):
         "metric",
         "kind",
         "qualifier",
-        "value",
-        "value_max",
+        "value_display",
+        "value_max_display",
         "unit",
-        "currency",
         "year",
     )
     list_filter = ("kind", "unit", "year")
@@ -40,3 +42,18 @@ class IndicatorAdmin(TrackerAdmin):
         if db_field.name == "layers":
             kwargs["widget"] = forms.CheckboxSelectMultiple
         return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def _amount(self, obj, value):
+        if value is None:
+            return ""
+        if obj.unit == IndicatorUnit.CURRENCY:
+            return money(value, obj.currency)
+        return format(value.normalize(), "f")
+
+    @admin.display(description=_("value"), ordering="value")
+    def value_display(self, obj):
+        return self._amount(obj, obj.value)
+
+    @admin.display(description=_("up to"), ordering="value_max")
+    def value_max_display(self, obj):
+        return self._amount(obj, obj.value_max)

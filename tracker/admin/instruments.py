@@ -9,9 +9,11 @@ from django.forms.models import BaseInlineFormSet
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from tracker.admin.base import CitationInline, PartInline, TrackerAdmin
+from tracker.admin.base import CitationInline, PartInline, TrackerAdmin, VersionedForm
 from tracker.admin.dashboard import COUNTRIES, TimelinePeriodFilter
+from tracker.admin.forms import DetailFormSet, kind_help, layers_help, mark_kind_select, status_help
 from tracker.choices import InstrumentKind
 from tracker.models import (
     DETAIL_MODELS,
@@ -30,6 +32,7 @@ from tracker.models import (
     Subsidy,
 )
 from tracker.services.records import LIFECYCLE_FIELDS
+from tracker.templatetags.tracker_money import money
 
 
 class InstrumentCitationInline(CitationInline):
@@ -75,9 +78,15 @@ class InstrumentEventInline(admin.TabularInline):
 
 
 class DetailInline(PartInline):
-    extra = 0
+    """A kind's detail section.  A new measure's page holds one, empty, of every kind; the page's
+    script shows the one that fits the kind chosen, and the server keeps only that one."""
+
+    formset = DetailFormSet
     max_num = 1
     can_delete = True
+
+    def get_extra(self, request, obj=None, **kwargs):
+        return 1 if obj is None else 0
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "scopes":
@@ -118,8 +127,20 @@ _INLINE_BY_MODEL = {
 DETAIL_INLINES = {kind: _INLINE_BY_MODEL[model] for kind, model in DETAIL_MODELS.items()}
 
 
+class InstrumentForm(VersionedForm):
+    """A measure's form: the kinds, statuses and layers defined where they are chosen."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        mark_kind_select(self)
+        for name, help_text in (("kind", kind_help), ("status", status_help), ("layers", layers_help)):
+            if name in self.fields:
+                self.fields[name].help_text = help_text()
+
+
 @admin.register(PolicyInstrument)
 class PolicyInstrumentAdmin(TrackerAdmin):
+    form = InstrumentForm
     list_display = (
         "title_en",
         "kind",
@@ -181,10 +202,16 @@ class PolicyInstrumentAdmin(TrackerAdmin):
         """The tracker's one search (``PolicyInstrumentQuerySet.search``), as the API's."""
         return queryset.search(search_term), False
 
+    class Media:
+        js = ("tracker/admin/kind_details.js",)
+
     def get_inlines(self, request, obj):
-        """Only the detail that fits the measure's kind, then its citations."""
-        detail = DETAIL_INLINES.get(obj.kind) if obj else None
+        """The detail that fits the measure's kind (on a new measure's page, one of every kind, for
+        the kind about to be chosen), then its events and citations."""
         parts = [InstrumentEventInline, InstrumentCitationInline]
+        if obj is None:
+            return [*dict.fromkeys(DETAIL_INLINES.values()), *parts]
+        detail = DETAIL_INLINES.get(obj.kind)
         return [detail, *parts] if detail else parts
 
     def get_readonly_fields(self, request, obj=None):
@@ -214,11 +241,23 @@ class FundParticipantInline(admin.TabularInline):
 
 @admin.register(Fund)
 class FundAdmin(TrackerAdmin):
-    list_display = ("instrument", "amount", "currency", "stated_equivalent", "usd_equivalent", "term_years")
+    list_display = ("instrument", "amount_display", "stated_equivalent_display", "usd_equivalent_display", "term_years")
     search_fields = ("instrument__title_en", "instrument__slug")
     autocomplete_fields = ("instrument", "vehicle")
     list_select_related = ("instrument",)
     inlines = [FundParticipantInline]
+
+    @admin.display(description=gettext_lazy("amount"), ordering="amount")
+    def amount_display(self, obj):
+        return money(obj.amount, obj.currency)
+
+    @admin.display(description=gettext_lazy("equivalent stated by a source"), ordering="stated_equivalent")
+    def stated_equivalent_display(self, obj):
+        return money(obj.stated_equivalent, obj.stated_equivalent_currency)
+
+    @admin.display(description=gettext_lazy("US-dollar equivalent"), ordering="usd_equivalent")
+    def usd_equivalent_display(self, obj):
+        return money(obj.usd_equivalent, "USD")
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         """The stated equivalent cites one of the fund's own measure's citations."""

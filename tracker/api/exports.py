@@ -473,12 +473,13 @@ def csv_cell(value):
     return str(value)
 
 
-def csv_rows(model, visibility):
-    """A header row of field names, then one line per row; UTF-8 without a byte-order mark."""
+def csv_rows(model, visibility, where=None):
+    """A header row of field names, then one line per row (of those ``where`` selects, if given);
+    UTF-8 without a byte-order mark."""
     columns = record_columns(model, visibility)
     writer = csv.writer(Echo())
     yield writer.writerow([header for column in columns for header in column.headers()]).encode()
-    for row in Table(model, visibility, columns):
+    for row in Table(model, visibility, columns, where):
         cells = []
         for column in columns:
             value = row.values[column.name]
