@@ -16,6 +16,8 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from tracker.choices import ChangeKind, ChangeVia
 from tracker.importers.diff import PREFERENCES
@@ -32,11 +34,11 @@ admin.site.index_template = "admin/tracker/index.html"
 
 
 class UndoneFilter(admin.SimpleListFilter):
-    title = "undone"
+    title = gettext_lazy("undone")
     parameter_name = "undone"
 
     def lookups(self, request, model_admin):
-        return [("no", "not undone"), ("yes", "undone")]
+        return [("no", _("not undone")), ("yes", _("undone"))]
 
     def queryset(self, request, queryset):
         if self.value() == "no":
@@ -118,10 +120,15 @@ class ChangeSetAdmin(admin.ModelAdmin):
             self.message_user(request, " ".join(error.messages), messages.ERROR)
             return HttpResponseRedirect(reverse("admin:tracker_changeset_change", args=[changeset.pk]))
         count = sum(len(pks) for pks in restored.values())
-        self.message_user(request, f"Restored {count} record(s) with their links.", messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("Restored %(count)d record with its links.", "Restored %(count)d records with their links.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )
         return HttpResponseRedirect(reverse("admin:tracker_changeset_changelist") + "?kind=undelete")
 
-    @admin.display(description="who", ordering="username")
+    @admin.display(description=gettext_lazy("who"), ordering="username")
     def author(self, obj):
         return obj.author
 
@@ -268,7 +275,7 @@ class FixtureUploadViews:
         return {
             **admin_site.each_context(request),
             "opts": ChangeSet._meta,
-            "title": "Sync a fixture file",
+            "title": _("Sync a fixture file"),
             "subtitle": None,
             "max_megabytes": max_bytes() / (1024 * 1024),
             "preferences": PREFERENCES,
@@ -296,14 +303,14 @@ class FixtureUploadViews:
         error = None
         name = Path(getattr(upload, "name", "") or "").name
         if upload is None:
-            error = "Choose a fixture file (.json) to upload."
+            error = _("Choose a fixture file (.json) to upload.")
         elif upload.size > max_bytes():
-            error = (
-                f"The file is too large ({upload.size:,} bytes); the limit is {max_bytes():,} bytes. "
+            error = _(
+                "The file is too large (%(size)s bytes); the limit is %(limit)s bytes. "
                 "Sync larger files with manage.py sync_fixtures."
-            )
+            ) % {"size": f"{upload.size:,}", "limit": f"{max_bytes():,}"}
         elif not NAME.fullmatch(name):
-            error = (
+            error = _(
                 "The file's name must end in .json and hold only letters, digits, dots, hyphens and underscores "
                 "(name it as the fixtures/ file it stands for, e.g. 02_organizations.json)."
             )
@@ -329,7 +336,7 @@ class FixtureUploadViews:
             request,
             "upload",
             status=404,
-            error="This upload is no longer waiting to be applied (applied, replaced or expired): upload it again.",
+            error=_("This upload is no longer waiting to be applied (applied, replaced or expired): upload it again."),
         )
 
     def preview_view(self, request, token):
@@ -381,6 +388,8 @@ class FixtureUploadViews:
             via=ChangeVia.FIXTURES, source=display_path(path), created__gte=started
         ).order_by("created", "pk")
         self.model_admin.message_user(
-            request, f"{name} was synced: {report['summary'].splitlines()[-1]}", messages.SUCCESS
+            request,
+            _("%(name)s was synced: %(summary)s") % {"name": name, "summary": report["summary"].splitlines()[-1]},
+            messages.SUCCESS,
         )
         return self._render(request, "applied", name=name, prefer=prefer, changesets=list(changesets), **report)

@@ -300,7 +300,10 @@ class Subsidy(InstrumentDetail):
         verbose_name=_("rate"),
         max_length=200,
         blank=True,
-        help_text=_('The rate or cap as the source gives it: "up to 50% of the rent".'),
+        help_text=_(
+            # xgettext:no-python-format
+            'The rate or cap as the source gives it: "up to 50% of the rent".'
+        ),
     )
     amount = models.DecimalField(
         verbose_name=_("amount"),

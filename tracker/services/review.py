@@ -10,6 +10,7 @@ from contextlib import contextmanager
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from tracker.choices import ChangeKind, EditorialState
 from tracker.models.base import ReviewedModel
@@ -21,7 +22,9 @@ PUBLISH_PERMISSION = "tracker.publish_records"
 
 def _require_reviewed(record):
     if not isinstance(record, ReviewedModel):
-        raise ValidationError(f"{describe(record).capitalize()} is reviewed as part of the record it belongs to.")
+        raise ValidationError(
+            _("%(record)s is reviewed as part of the record it belongs to.") % {"record": describe(record).capitalize()}
+        )
 
 
 def _can_change(user, record):
@@ -56,8 +59,12 @@ def _transition(record, actor, to_state, comment, allowed_from):
         current = _lock(model, record.pk)
         if current.editorial_state not in allowed_from:
             raise ValidationError(
-                f"{describe(current).capitalize()} is {current.get_editorial_state_display()}; it cannot go to "
-                f"{EditorialState(to_state).label} from there."
+                _("%(record)s is %(state)s; it cannot go to %(target)s from there.")
+                % {
+                    "record": describe(current).capitalize(),
+                    "state": current.get_editorial_state_display(),
+                    "target": EditorialState(to_state).label,
+                }
             )
         yield current
         current.editorial_state = to_state
@@ -71,7 +78,7 @@ def submit_for_review(*, record, actor, comment=""):
     """Ask a reviewer to publish the record's latest version."""
     _require_reviewed(record)
     if not _can_change(actor.user, record):
-        raise PermissionDenied("Only someone who may edit this record can submit it for review.")
+        raise PermissionDenied(_("Only someone who may edit this record can submit it for review."))
     with _transition(record, actor, EditorialState.IN_REVIEW, comment, {EditorialState.DRAFT}):
         pass
     return record
@@ -82,11 +89,12 @@ def publish(*, record, actor, comment=""):
     _require_reviewed(record)
     user = actor.user
     if user is None or not user.has_perm(PUBLISH_PERMISSION):
-        raise PermissionDenied("Only a reviewer can publish.")
+        raise PermissionDenied(_("Only a reviewer can publish."))
     with _transition(record, actor, EditorialState.PUBLISHED, comment, {EditorialState.IN_REVIEW}) as current:
         if user.pk in authors_since_publication(current):
             raise PermissionDenied(
-                f"You changed {describe(current)} since it was last published: another reviewer publishes it."
+                _("You changed %(record)s since it was last published: another reviewer publishes it.")
+                % {"record": describe(current)}
             )
         current.published_version = current.version
         current.published_at = timezone.now()
@@ -97,9 +105,9 @@ def return_to_draft(*, record, actor, comment):
     """Send a record in review (or a published one, for revision) back to draft, saying why."""
     _require_reviewed(record)
     if not (comment or "").strip():
-        raise ValidationError({"comment": "Say why the record goes back to draft: the comment is required."})
+        raise ValidationError({"comment": _("Say why the record goes back to draft: the comment is required.")})
     if not _can_change(actor.user, record):
-        raise PermissionDenied("Only someone who may edit this record can send it back to draft.")
+        raise PermissionDenied(_("Only someone who may edit this record can send it back to draft."))
     with _transition(
         record, actor, EditorialState.DRAFT, comment, {EditorialState.IN_REVIEW, EditorialState.PUBLISHED}
     ):
@@ -117,9 +125,9 @@ def withdraw(*, record, actor, comment):
     """
     _require_reviewed(record)
     if not (comment or "").strip():
-        raise ValidationError({"comment": "Say why the record is withdrawn: the comment is required."})
+        raise ValidationError({"comment": _("Say why the record is withdrawn: the comment is required.")})
     if actor.user is not None and not _can_change(actor.user, record):
-        raise PermissionDenied("Only someone who may edit this record can withdraw it.")
+        raise PermissionDenied(_("Only someone who may edit this record can withdraw it."))
     every_state = {EditorialState.DRAFT, EditorialState.IN_REVIEW, EditorialState.PUBLISHED}
     with _transition(record, actor, EditorialState.DRAFT, comment, every_state) as current:
         current.published_version = None
