@@ -76,6 +76,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    # The admin lists' from–to date filters (tracker.admin.lists.DateRange).
+    "rangefilter",
     "axes",
     "csp",
     "tracker",

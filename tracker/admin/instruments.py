@@ -14,6 +14,16 @@ from django.utils.translation import gettext_lazy
 from tracker.admin.base import CitationInline, PartInline, TrackerAdmin, VersionedForm
 from tracker.admin.dashboard import COUNTRIES, TimelinePeriodFilter
 from tracker.admin.forms import DetailFormSet, kind_help, layers_help, mark_kind_select, status_help
+from tracker.admin.lists import (
+    CitedSourceFilter,
+    CountryFilter,
+    DateRange,
+    InForceNowFilter,
+    InForceOnFilter,
+    MeasureDetailList,
+    QuickListMixin,
+    with_citation_columns,
+)
 from tracker.choices import InstrumentKind
 from tracker.models import (
     DETAIL_MODELS,
@@ -23,7 +33,6 @@ from tracker.models import (
     FundParticipant,
     InstrumentCitation,
     InstrumentEvent,
-    Jurisdiction,
     Lab,
     PilotZone,
     PolicyInstrument,
@@ -94,22 +103,6 @@ class DetailInline(PartInline):
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
-class CountryFilter(admin.SimpleListFilter):
-    """Measures of a country, its states and its cities (a jurisdiction code starts with its country's)."""
-
-    title = "country"
-    parameter_name = "country"
-
-    def lookups(self, request, model_admin):
-        countries = Jurisdiction.objects.filter(level="country").order_by("code")
-        return [(country.code, country.name_en) for country in countries]
-
-    def queryset(self, request, queryset):
-        if self.value():
-            return queryset.in_country(self.value())
-        return queryset
-
-
 # Per-model options of the detail inlines; the set of detail models comes from DETAIL_MODELS.
 DETAIL_INLINE_OPTIONS = {
     Fund: {"autocomplete_fields": ("vehicle",), "show_change_link": True},  # participants on the fund's page
@@ -139,18 +132,34 @@ class InstrumentForm(VersionedForm):
 
 
 @admin.register(PolicyInstrument)
-class PolicyInstrumentAdmin(TrackerAdmin):
+class PolicyInstrumentAdmin(QuickListMixin, TrackerAdmin):
     form = InstrumentForm
     list_display = (
         "title_en",
+        "title_zh",
         "kind",
         "status",
         "jurisdiction",
         "issuing_body",
         "announced_display",
         "effective_from_display",
+        "citation_count",
+        "lead_source",
     )
-    list_filter = ("kind", "status", "layers", CountryFilter, "jurisdiction", TimelinePeriodFilter)
+    list_filter = (
+        "kind",
+        "status",
+        InForceNowFilter,
+        InForceOnFilter,
+        ("announced", DateRange),
+        ("effective_from", DateRange),
+        ("rescinded", DateRange),
+        "layers",
+        CountryFilter,
+        "jurisdiction",
+        TimelinePeriodFilter,
+        CitedSourceFilter,
+    )
     # The search box shows when search_fields is set; the search itself is the queryset's.
     search_fields = PolicyInstrument.objects.none().SEARCH_FIELDS
     autocomplete_fields = (
@@ -165,7 +174,6 @@ class PolicyInstrumentAdmin(TrackerAdmin):
     )
     prepopulated_fields = {"slug": ("title_en",)}
     list_select_related = ("jurisdiction", "issuing_body")
-    date_hierarchy = "effective_from"
     fieldsets = (
         (
             None,
@@ -222,7 +230,7 @@ class PolicyInstrumentAdmin(TrackerAdmin):
         return fields
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("events")
+        return with_citation_columns(super().get_queryset(request).prefetch_related("events"))
 
     @admin.display(description="announced", ordering="announced")
     def announced_display(self, obj):
@@ -232,6 +240,14 @@ class PolicyInstrumentAdmin(TrackerAdmin):
     def effective_from_display(self, obj):
         return obj.lifecycle_text("effective_from")
 
+    @admin.display(description="citations")
+    def citation_count(self, obj):
+        return obj.citation_count
+
+    @admin.display(description="lead source")
+    def lead_source(self, obj):
+        return obj.lead_source
+
 
 class FundParticipantInline(admin.TabularInline):
     model = FundParticipant
@@ -240,11 +256,19 @@ class FundParticipantInline(admin.TabularInline):
 
 
 @admin.register(Fund)
-class FundAdmin(TrackerAdmin):
-    list_display = ("instrument", "amount_display", "stated_equivalent_display", "usd_equivalent_display", "term_years")
+class FundAdmin(MeasureDetailList, TrackerAdmin):
+    list_display = (
+        "instrument",
+        "amount",
+        "currency",
+        "stated_equivalent",
+        "usd_equivalent",
+        "term_years",
+        *MeasureDetailList.MEASURE_COLUMNS,
+    )
+    list_filter = (("currency", admin.AllValuesFieldListFilter), *MeasureDetailList.MEASURE_FILTERS)
     search_fields = ("instrument__title_en", "instrument__slug")
     autocomplete_fields = ("instrument", "vehicle")
-    list_select_related = ("instrument",)
     inlines = [FundParticipantInline]
 
     @admin.display(description=gettext_lazy("amount"), ordering="amount")
@@ -321,25 +345,30 @@ class StackLayerAdmin(TrackerAdmin):
         return TemplateResponse(request, "admin/tracker/stacklayer/matrix.html", context)
 
 
-class DetailAdmin(TrackerAdmin):
+class DetailAdmin(MeasureDetailList, TrackerAdmin):
     """A kind's details listed on their own; they are edited on their measure's page too."""
 
     search_fields = ("instrument__title_en", "instrument__title_zh", "instrument__slug")
     autocomplete_fields = ("instrument",)
-    list_select_related = ("instrument",)
 
 
 @admin.register(Lab)
 class LabAdmin(DetailAdmin):
-    list_display = ("instrument", "host_city", "founded")
-    list_select_related = ("instrument", "host_city")
+    list_display = ("instrument", "host_city", *MeasureDetailList.MEASURE_COLUMNS)
+    list_filter = (("host_city", admin.RelatedOnlyFieldListFilter), *MeasureDetailList.MEASURE_FILTERS)
+    list_select_related = (*MeasureDetailList.MEASURE_RELATED, "host_city")
     autocomplete_fields = ("instrument", "organization", "host_city", "sponsors")
 
 
 @admin.register(PilotZone)
 class PilotZoneAdmin(DetailAdmin):
-    list_display = ("instrument", "place_names", "designated", "programme")
-    list_select_related = ("instrument", "instrument__part_of")
+    list_display = ("instrument", "place_names", "programme", *MeasureDetailList.MEASURE_COLUMNS)
+    list_filter = (
+        ("places", admin.RelatedOnlyFieldListFilter),
+        ("instrument__part_of", admin.RelatedOnlyFieldListFilter),
+        *MeasureDetailList.MEASURE_FILTERS,
+    )
+    list_select_related = (*MeasureDetailList.MEASURE_RELATED, "instrument__part_of")
     autocomplete_fields = ("instrument", "places")
 
     def get_queryset(self, request):
@@ -356,14 +385,19 @@ class PilotZoneAdmin(DetailAdmin):
 
 @admin.register(ExportControl)
 class ExportControlAdmin(DetailAdmin):
-    list_display = ("instrument", "legal_form", "legal_citation", "published_on")
-    list_filter = ("legal_form",)
+    list_display = ("instrument", "legal_form", "legal_citation", "published_on", *MeasureDetailList.MEASURE_COLUMNS)
+    list_filter = (
+        "legal_form",
+        "instrument__kind",
+        ("published_on", DateRange),
+        *MeasureDetailList.MEASURE_FILTERS,
+    )
 
 
 @admin.register(Ban)
 class BanAdmin(DetailAdmin):
-    list_display = ("instrument", "scope_names", "legal_form")
-    list_filter = ("scopes", "legal_form")
+    list_display = ("instrument", "scope_names", "legal_form", *MeasureDetailList.MEASURE_COLUMNS)
+    list_filter = ("scopes", "legal_form", *MeasureDetailList.MEASURE_FILTERS)
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("scopes")
