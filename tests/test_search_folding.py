@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from tests import factories
@@ -151,3 +152,18 @@ def test_on_postgresql_each_form_of_a_chinese_word_is_read_from_the_trigram_inde
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "instrument_title_zh_trgm" in plan, plan
     assert "Seq Scan" not in plan, plan
+
+
+def test_a_search_of_the_history_finds_a_word_in_either_script():
+    # With as_of the API searches the recorded versions, by their own text.
+    client = APIClient()
+    moment = timezone.now().isoformat()
+
+    def found(text):
+        response = client.get(f"{API}/instruments/", {"q": text, "as_of": moment, "page_size": 500})
+        assert response.status_code == 200, response.content[:300]
+        return {item["slug"] for item in response.json()["results"]}
+
+    naming = set(PolicyInstrument.objects.filter(summary_zh__contains="華為").values_list("slug", flat=True))
+    assert naming and naming <= found("华为") == found("華為")
+    assert found("人工智能") == found("人工智慧")
