@@ -439,9 +439,8 @@ class RecordViewSet(viewsets.GenericViewSet):
 
 def viewset(resource, kinds=(), name=None):
     """The viewset of a record type (or of some kinds of measure), with its OpenAPI description."""
-    what = (
-        ", ".join(InstrumentKind(kind).label for kind in kinds) if kinds else resource.model._meta.verbose_name_plural
-    )
+    labels = [str(InstrumentKind(kind).label) for kind in kinds]
+    what = ", ".join(labels) if kinds else str(resource.model._meta.verbose_name_plural)
     cls = type(
         f"{(name or resource.name).title().replace('-', '')}ViewSet",
         (RecordViewSet,),

@@ -9,8 +9,9 @@ Everything happens in one transaction; any problem, or a conflict ``--prefer`` d
 rolls it all back, and every problem of the run is reported together.
 
 The database is read once per model (records, their natural keys and their links), so
-reading, checking and merging cost no query per record; writing a record is one
-``save_record`` call.
+reading, checking and merging cost no query per record.  New records are created in bulk
+(``tracker.services.bulk.create_records``: the same rows, links and history as
+``save_record``, a few queries per batch); a changed record is one ``save_record`` call.
 """
 
 import itertools
@@ -44,6 +45,7 @@ from tracker.importers.fixtures import (
 from tracker.models import SyncBase, Tombstone, record_models
 from tracker.models.base import ReviewedModel
 from tracker.services import Actor, ConflictError, DeletionRefused, delete_record, save_record
+from tracker.services.bulk import NewRecord, create_records
 from tracker.services.context import ChangeSetGroup
 from tracker.services.records import SYSTEM_FIELDS, _depth
 from tracker.services.review import withdraw
@@ -193,6 +195,7 @@ class FileRecord:
     merged: object = None  # diff.Merge
     action: str = ""
     saved_pk: int = None
+    instance: object = None  # the record as written
     deferred: bool = False  # saved before some of the records it refers to: saved again at the end
 
     @property
@@ -647,8 +650,13 @@ class Sync:
     def apply(self, by_model):
         self.group = ChangeSetGroup(message=lambda actor: f"Synced from {actor.source}.")
         for model in self.order:
-            for record in self.write_order(by_model[model]):
-                self.write(record)
+            records = self.write_order(by_model[model])
+            levels = self.bulk_levels(records)
+            for level in sorted(set(levels.values())):
+                self.write_many(model, [record for record in records if levels.get(record) == level])
+            for record in records:
+                if record not in levels:
+                    self.write(record)
         for record in self.records:
             if record.deferred and not record.failed:
                 self.write(record, again=True)
@@ -722,6 +730,82 @@ class Sync:
                     return True
         return False
 
+    def bulk_levels(self, records):
+        """The new records that can be created together (``create_records``), by level: a record
+        referring to another new record of its model comes one level after it.  The others
+        (updates, records referring to one not written yet) are saved one by one."""
+        levels = {}
+        for record in records:  # in write order: a record after those of its model it refers to
+            if record.action != CREATE or self.depends_on_failed(record):
+                continue
+            level, ready = 0, True
+            for targets in record.targets.values():
+                for target in targets if isinstance(targets, list) else [targets]:
+                    other = target.record
+                    if other is None:
+                        continue
+                    if other in levels:
+                        level = max(level, levels[other] + 1)
+                    elif other.pk is None:
+                        ready = False  # written later (one by one) or not at all
+            if ready:
+                levels[record] = level
+        return levels
+
+    def write_many(self, model, records):
+        """Create ``records`` (new, of ``model``, referring only to records already written) in
+        bulk through the services, each file's in its change set."""
+        by_file = defaultdict(list)
+        for record in records:
+            by_file[record.entry.path].append(record)
+        for path, of_file in by_file.items():
+            items = [self.new_record(record) for record in of_file]
+            actor = self.actor(path)
+            with self.group.use(actor):
+                outcome = create_records(model, items, actor=actor)
+            for index, error in outcome.errors.items():
+                self.report(of_file[index], error)
+            created = {id(item) for item in outcome.created}
+            for record, item in zip(of_file, items, strict=True):
+                if id(item) in created:
+                    self.created(record, item.record)
+
+    def new_record(self, record):
+        """A new record to create in bulk, its references' instances cached for its validation."""
+        instance, relations, _ = self.build(record, again=False)
+        related = {}
+        for model_field, many in _relations(record.model):
+            targets = record.targets.get(model_field.name)
+            if targets is None:
+                continue
+            if many:
+                related[model_field.name] = [self.instance_of(target) for target in targets]
+            else:
+                model_field.set_cached_value(instance, self.instance_of(targets))
+        return NewRecord(record=instance, relations=relations, related=related)
+
+    @staticmethod
+    def instance_of(target):
+        """The written or stored record a reference names."""
+        if target.record is not None:
+            return target.record.instance or target.record.existing
+        return target.row
+
+    def report(self, record, error):
+        for name, messages in _messages(error):
+            if name != "__all__":
+                self.problem(record, " ".join(messages), name)
+                continue
+            for message in messages:
+                self.problem(record, message, ", ".join(constraint_fields(record.model, message)))
+
+    def created(self, record, instance):
+        record.saved_pk = instance.pk
+        record.instance = instance
+        self.result.created[record.label] += 1
+        fields = [(name, None, value) for name, value in record.file_values.items() if value not in (None, "", [])]
+        self.result.changes.append(("+", record.name, record.where, fields))
+
     def write(self, record, again=False):
         if self.depends_on_failed(record):
             record.failed = True  # its own problems would only repeat the other record's
@@ -733,29 +817,24 @@ class Sync:
             with transaction.atomic(), self.group.use(actor):
                 saved = save_record(record=instance, actor=actor, relations=relations, expected_version=expected)
         except ValidationError as error:
-            for name, messages in _messages(error):
-                if name != "__all__":
-                    self.problem(record, " ".join(messages), name)
-                    continue
-                for message in messages:
-                    self.problem(record, message, ", ".join(constraint_fields(record.model, message)))
+            self.report(record, error)
             return
         except ConflictError as error:
             self.problem(record, f"changed in the database while the sync ran ({error}); run the sync again.")
             return
         if again:
             return
-        record.saved_pk = instance.pk
         record.deferred = incomplete
         if record.action == CREATE:
-            self.result.created[record.label] += 1
-            fields = [(name, None, value) for name, value in record.file_values.items() if value not in (None, "", [])]
-            self.result.changes.append(("+", record.name, record.where, fields))
+            self.created(record, instance)
         elif saved.changed:
+            record.saved_pk = instance.pk
+            record.instance = instance
             self.result.updated[record.label] += 1
             before = self.state.values(record.existing)
             self.result.changes.append(("~", record.name, record.where, changed_fields(before, record.merged.values)))
         else:
+            record.saved_pk = instance.pk
             self.result.unchanged[record.label] += 1
 
     # -- records no longer in the files --

@@ -19,6 +19,7 @@ from django.contrib.admin.utils import NestedObjects
 from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from tracker.choices import ChangeKind, EditorialState
 from tracker.models import InstrumentEvent, PolicyInstrument, Tombstone, record_models
@@ -194,7 +195,7 @@ def changes_since(current, version):
             .order_by("history_date")
         )
         for row in child_rows:
-            verb = {"+": "added", "~": "changed", "-": "removed"}[row.history_type]
+            verb = {"+": _("added"), "~": _("changed"), "-": _("removed")}[row.history_type]
             name = child_model._meta.verbose_name
             changes.append(FieldChange(field=name, label=name, before="", after=f"{verb}: {row.instance}"))
             if row.changeset_id:
@@ -244,25 +245,38 @@ LIFECYCLE_FIELDS = (
 )
 
 
-def _derive_lifecycles(open_set):
-    """A measure's status and lifecycle dates follow from its events, once all of a change is written."""
-    for pk in sorted(open_set.derive):
-        instrument = PolicyInstrument._base_manager.select_for_update().filter(pk=pk).first()
-        if instrument is None:
-            continue
-        before = [getattr(instrument, name) for name in LIFECYCLE_FIELDS]
-        if not instrument.derive_from_events(instrument.events.all()):
-            continue
-        if [getattr(instrument, name) for name in LIFECYCLE_FIELDS] != before:
-            try:
-                instrument.full_clean(validate_unique=False)
-            except ValidationError as error:
-                raise ValidationError(
-                    f"{describe(instrument).capitalize()}: its events would give it impossible dates: "
-                    + " ".join(error.messages)
-                ) from error
-            _write(instrument)
-            RECORDER.create_historical_record(instrument, "~")
+def _derive_lifecycles(open_set, chunk=500):
+    """A measure's status and lifecycle dates follow from its events, once all of a change is written.
+
+    The measures are read (and locked) with their events a few hundred at a time: a fixture
+    sync derives every measure it created.
+    """
+    pks = sorted(open_set.derive)
+    for start in range(0, len(pks), chunk):
+        measures = (
+            PolicyInstrument._base_manager.select_for_update()
+            .filter(pk__in=pks[start : start + chunk])
+            .order_by("pk")
+            .prefetch_related("events")
+        )
+        for instrument in measures:
+            _derive_lifecycle(instrument)
+
+
+def _derive_lifecycle(instrument):
+    before = [getattr(instrument, name) for name in LIFECYCLE_FIELDS]
+    if not instrument.derive_from_events(instrument.events.all()):
+        return
+    if [getattr(instrument, name) for name in LIFECYCLE_FIELDS] != before:
+        try:
+            instrument.full_clean(validate_unique=False)
+        except ValidationError as error:
+            raise ValidationError(
+                _("%(record)s: its events would give it impossible dates: %(errors)s")
+                % {"record": describe(instrument).capitalize(), "errors": " ".join(error.messages)}
+            ) from error
+        _write(instrument)
+        RECORDER.create_historical_record(instrument, "~")
 
 
 CLOSING_STEPS.append(_derive_lifecycles)
@@ -586,7 +600,7 @@ def restore_version(*, record, history_id, actor, expected_version=None, message
     model = type(record)
     row = record.history.get(history_id=history_id)
     if row.history_type == "-":
-        raise ValidationError("A deletion is undone from the journal of changes, not restored as a version.")
+        raise ValidationError(_("A deletion is undone from the journal of changes, not restored as a version."))
     note = message or f"Restored version {row.version} of {row.history_date:%Y-%m-%d %H:%M} UTC."
     with changeset(actor, kind=ChangeKind.RESTORE, message=note) as open_set:
         current = _lock(model, record.pk)
@@ -647,9 +661,11 @@ def deleted_records(deletion):
 def undelete(*, deletion, actor, message=""):
     """Undo a deletion change set: the records come back with their parts and links."""
     if deletion.kind != ChangeKind.DELETE:
-        raise ValidationError(f"{deletion} is not a deletion.")
+        raise ValidationError(_("%(change)s is not a deletion.") % {"change": deletion})
     if deletion.undone_by_id:
-        raise ValidationError(f"{deletion} was already undone by {deletion.undone_by}.")
+        raise ValidationError(
+            _("%(change)s was already undone by %(undo)s.") % {"change": deletion, "undo": deletion.undone_by}
+        )
     with changeset(actor, kind=ChangeKind.UNDELETE, message=message or f"Undid: {deletion}") as open_set:
         restored = {}
         for row in deleted_records(deletion):
@@ -665,7 +681,8 @@ def undelete(*, deletion, actor, message=""):
                 instance.full_clean()
             except ValidationError as error:
                 raise ValidationError(
-                    f"{describe(instance).capitalize()} cannot be restored: {'; '.join(error.messages)}"
+                    _("%(record)s cannot be restored: %(errors)s")
+                    % {"record": describe(instance).capitalize(), "errors": "; ".join(error.messages)}
                 ) from error
             _write(instance, _links_of(before) if before else None, force_insert=True)
             _record_history(instance, "+")

@@ -1,0 +1,209 @@
+"""The bulk path of the fixture sync (``tracker.services.bulk.create_records``) writes exactly
+what saving the records one by one writes, in a number of queries that does not grow with the
+number of records, and still names every record and field the database refuses."""
+
+import json
+
+import pytest
+from django.apps import apps
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from tracker.importers.fixtures import display_path, dumps, fixture_paths
+from tracker.importers.sync import Sync, SyncRefused, reference_models, sync_fixtures
+from tracker.models import ChangeSet, Organization, OrganizationAlias, PolicyInstrument, record_models
+from tracker.services import bulk, save_record
+
+pytestmark = pytest.mark.django_db
+
+# Copied: the measures of these files (at most this many of each) with their parts, and these
+# files' organizations with their aliases.
+MEASURE_FILES = {"11_cn_funds.json": 5, "13_cn_labs.json": 5, "14_cn_pilot_zones.json": 6, "17_bans.json": 6}
+ORGANIZATION_FILES = {"02_organizations_cn.json"}
+
+
+def copies_of_the_shipped_records():
+    """Shipped measures and organizations under new slugs, with all their parts: new records
+    with links, details, citations, events, programmes (``part_of``) and parent organizations
+    referring to other new records of their own model."""
+    files = {path.name: json.loads(path.read_text(encoding="utf-8")) for path in fixture_paths()}
+    everything = [record for records in files.values() for record in records]
+    by_slug = {r["fields"]["slug"]: r for r in everything if r["model"] == "tracker.policyinstrument"}
+    measures = set()
+    for name, limit in MEASURE_FILES.items():
+        measures.update([r["fields"]["slug"] for r in files[name] if r["model"] == "tracker.policyinstrument"][:limit])
+    for slug in list(measures):  # a programme comes with the measures under it
+        while (parent := by_slug[slug]["fields"]["part_of"]) is not None:
+            measures.add(slug := parent[0])
+    organizations = {
+        r["fields"]["slug"] for name in ORGANIZATION_FILES for r in files[name] if r["model"] == "tracker.organization"
+    }
+
+    def renamed(value, slugs):
+        if isinstance(value, list):
+            return [renamed(part, slugs) for part in value]
+        return f"copy-{value}" if isinstance(value, str) and value in slugs else value
+
+    copies = []
+    for record in everything:
+        model = apps.get_model(record["model"])
+        fields = dict(record["fields"])
+        if model is PolicyInstrument:
+            keep = fields["slug"] in measures
+        elif model is Organization:
+            keep = fields["slug"] in organizations
+        elif model is OrganizationAlias:
+            keep = fields["organization"][0] in organizations
+        else:
+            keep = model.version_parent is not None and renamed(model_key(record), measures) != model_key(record)
+        if not keep:
+            continue
+        for name, value in fields.items():
+            model_field = model._meta.get_field(name)
+            if name == "slug" or model_field.is_relation:
+                target = model if name == "slug" else model_field.related_model
+                if target is Organization:
+                    fields[name] = renamed(value, organizations)
+                elif target is not None and (target is PolicyInstrument or getattr(target, "version_parent", None)):
+                    fields[name] = renamed(value, measures)
+        copies.append({"model": record["model"], "fields": fields})
+    return copies
+
+
+def model_key(record):
+    """The reference to the measure a part belongs to (its first reference field), as written."""
+    model = apps.get_model(record["model"])
+    parent = model._meta.get_field(model.version_parent)
+    return record["fields"].get(parent.name)
+
+
+def what_the_sync_wrote(source):
+    """The records and history rows the change sets of ``source`` wrote, by natural key, with
+    every field but ids and timestamps; the change sets' kinds and messages."""
+    keys = {
+        model: {row.pk: tuple(row.natural_key()) for row in model._base_manager.all()} for model in reference_models()
+    }
+
+    def key(model, pk):
+        return keys[model].get(pk, pk) if pk is not None else None
+
+    skipped = {"id", "created", "updated", "published_at"}
+    written = {}
+    changesets = ChangeSet.objects.filter(source=source)
+    for model in record_models():
+        history_model = model.history.model
+        rows = history_model.objects.filter(changeset__in=changesets).order_by("history_date", "history_id")
+        for row in rows:
+            values = {"history_type": row.history_type, "reason": row.history_change_reason}
+            for model_field in history_model.tracked_fields:
+                if model_field.name in skipped:
+                    continue
+                value = getattr(row, model_field.attname)
+                values[model_field.name] = key(model_field.related_model, value) if model_field.is_relation else value
+            for link in history_model._history_m2m_fields:
+                target = f"{link.m2m_reverse_field_name()}_id"
+                values[link.name] = sorted(
+                    key(link.related_model, getattr(entry, target)) for entry in getattr(row, link.name).all()
+                )
+            written.setdefault((model._meta.label_lower, key(model, row.id)), []).append(values)
+    for versions in written.values():
+        versions.sort(key=lambda values: values["version"])
+    journal = sorted((c.via, c.kind, c.source, c.message, c.username) for c in changesets)
+    return written, journal
+
+
+def sync_and_read(path, *, one_by_one, monkeypatch):
+    """Sync ``path``, read what it wrote, and roll it all back."""
+    with monkeypatch.context() as patch:
+        if one_by_one:
+            patch.setattr(Sync, "bulk_levels", lambda self, records: {})
+        with transaction.atomic():
+            result = sync_fixtures([path])
+            wrote = what_the_sync_wrote(display_path(path))
+            transaction.set_rollback(True)
+    return result, wrote
+
+
+def test_the_bulk_path_writes_what_saving_one_by_one_writes(tmp_path, monkeypatch):
+    copies = copies_of_the_shipped_records()
+    path = tmp_path / "copies.json"
+    path.write_text(dumps(copies), encoding="utf-8")
+
+    bulk, (bulk_rows, bulk_journal) = sync_and_read(path, one_by_one=False, monkeypatch=monkeypatch)
+    single, (single_rows, single_journal) = sync_and_read(path, one_by_one=True, monkeypatch=monkeypatch)
+
+    assert sum(bulk.created.values()) == len(copies) == sum(single.created.values())
+    assert bulk.created == single.created
+    assert bulk_journal == single_journal and len(bulk_journal) == 1
+    assert len(bulk_rows) == len(copies)
+    assert bulk_rows == single_rows
+    # Every measure's dates were derived from its events, as one by one: same versions, same rows.
+    measures = [rows for (label, _), rows in bulk_rows.items() if label == "tracker.policyinstrument"]
+    assert measures and all(rows[-1]["editorial_state"] == "published" for rows in measures)
+
+
+def test_the_bulk_path_costs_the_same_queries_for_five_or_fifty_measures(tmp_path):
+    def queries_for(count):
+        records = []
+        for number in range(count):
+            slug = f"bulk-test-{count}-{number}"
+            records.append(
+                {
+                    "model": "tracker.policyinstrument",
+                    "fields": {
+                        "slug": slug,
+                        "title_en": f"Measure {number}",
+                        "kind": "plan",
+                        "status": "in_force",
+                        "jurisdiction": ["CN"],
+                        "issuing_body": ["cn-state-council"],
+                        "co_issuers": [["cn-most"]],
+                        "layers": [["data"], ["talent"]],
+                        "announced": "2024-01-02",
+                        "announced_precision": "day",
+                    },
+                }
+            )
+            records.append(
+                {
+                    "model": "tracker.instrumentcitation",
+                    "fields": {
+                        "instrument": [slug],
+                        "source": ["ilr-full-stack-zh-2025"],
+                        "locator": "p. 1",
+                        "quote": "a quote",
+                        "quote_language": "en",
+                        "confidence": "reported",
+                    },
+                }
+            )
+        path = tmp_path / f"measures-{count}.json"
+        path.write_text(dumps(records), encoding="utf-8")
+        with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+            result = sync_fixtures([path])
+            transaction.set_rollback(True)
+        assert result.created["tracker.policyinstrument"] == count
+        assert result.created["tracker.instrumentcitation"] == count
+        return len(queries.captured_queries)
+
+    few, many = queries_for(5), queries_for(50)
+    # Ten times the records, the same queries but for SQLite splitting a long insert in parts
+    # (it takes at most 999 values a statement): never a query per record.
+    assert few <= many <= few + 4
+
+
+def test_a_batch_the_database_refuses_is_written_one_by_one_and_each_error_named(tmp_path, monkeypatch):
+    copies = copies_of_the_shipped_records()
+    one_by_one = []
+    monkeypatch.setattr(bulk, "save_record", lambda **kwargs: one_by_one.append(kwargs) or save_record(**kwargs))
+    funds = [record for record in copies if record["model"] == "tracker.fund"]
+    assert len(funds) >= 2
+    funds[0]["fields"]["amount"] = "-1.00"  # a check constraint only the database checks in bulk
+    path = tmp_path / "copies.json"
+    path.write_text(dumps(copies), encoding="utf-8")
+    with pytest.raises(SyncRefused) as refusal:
+        sync_fixtures([path])
+    message = str(refusal.value)
+    assert f"tracker.fund {funds[0]['fields']['instrument'][0]}: amount: A fund's amount cannot be negative." in message
+    assert message.count("tracker.fund ") == 1
+    assert [kwargs["record"]._meta.label_lower for kwargs in one_by_one] == ["tracker.fund"] * len(funds)
