@@ -1,6 +1,9 @@
 """The analysts' admin in a real Chromium against a real tracker server."""
 
+import re
+
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser import ANALYST_PASSWORD, REVIEWER_PASSWORD, logged_in_page
 
@@ -34,24 +37,68 @@ def test_an_analyst_finds_a_ban_and_reads_its_sources(page, tmp_path):
 
 
 def test_an_impossible_date_is_refused_on_the_page_and_nothing_is_saved(page):
-    page.goto("/admin/tracker/policyinstrument/?q=us-tx-deepseek-ban")
-    page.click("text=Texas ban on DeepSeek")
-    change_url = page.url
+    change_url = open_ban(page, "us-tx-deepseek-ban", "Texas ban on DeepSeek")
     page.fill("#id_title_en", "Edited title that must not be saved")
-    rows = page.locator("#events-group tr.form-row.has_original").count()
-    page.click("#events-group .add-row a")
+    # The inline script has set up the events (its "add" link); the row added is the next form.
+    add_event = page.locator("#events-group .add-row a")
+    expect(add_event).to_be_visible()
+    total = page.locator("#id_events-TOTAL_FORMS")
+    rows = int(total.input_value())
+    add_event.click()
+    expect(total).to_have_value(str(rows + 1))
     row = f"#id_events-{rows}"
     page.select_option(f"{row}-kind", "expired")
     page.fill(f"{row}-date", "2000-01-01")
     page.select_option(f"{row}-date_precision", "day")
     page.click("input[name=_save]")
 
-    page.locator(".errornote").wait_for()
-    assert "cannot stop having effect before it takes effect" in page.content()
+    expect(page.locator(".errornote")).to_be_visible()
+    expect(page.locator("#events-group .errorlist")).to_contain_text("cannot stop having effect before it takes effect")
 
     page.goto(change_url)
-    assert page.input_value("#id_title_en") != "Edited title that must not be saved"
-    assert "2000-01-01" not in page.locator("#events-group").inner_text()
+    expect(page.locator("#id_title_en")).not_to_have_value("Edited title that must not be saved")
+    expect(page.locator("#events-group")).not_to_contain_text("2000-01-01")
+
+
+def choose_in_autocomplete(page, field, typed, option):
+    """Pick ``option`` in an autocomplete (select2) field after typing ``typed``, as a person does."""
+    page.click(f".field-{field} .select2-selection")
+    search = page.locator(".select2-container--open .select2-search__field")
+    search.fill(typed)
+    page.locator(".select2-results__option", has_text=option).click()
+    expect(page.locator(f".field-{field} .select2-selection")).to_contain_text(option)
+
+
+def test_an_analyst_adds_a_ban_with_its_detail_in_one_form(page, tmp_path):
+    page.goto("/admin/tracker/policyinstrument/add/")
+    page.locator("#id_title_en").press_sequentially("Browser Test Ban on DeepSeek")
+    # The slug is filled in from the title as it is typed, in lower case.
+    expect(page.locator("#id_slug")).to_have_value("browser-test-ban-on-deepseek")
+    for prefix in ("ban", "fund", "lab", "pilot_zone", "export_control", "subsidy"):
+        expect(page.locator(f"#{prefix}-group")).to_be_hidden()
+
+    page.select_option("#id_kind", "ban")
+    expect(page.locator("#ban-group")).to_be_visible()
+    expect(page.locator("#fund-group")).to_be_hidden()
+    page.select_option("#id_status", "in_force")
+    choose_in_autocomplete(page, "jurisdiction", "US-TX", "Texas (US-TX)")
+    choose_in_autocomplete(page, "products", "DeepSeek", "DeepSeek app and website")
+    ban = page.locator("#ban-group")
+    ban.locator("#id_ban-0-legal_form").select_option("directive")
+    ban.locator(".inline-related:not(.empty-form)").get_by_label("government devices").check()
+    ban.locator("#id_ban-0-banned_product").fill("the DeepSeek app")
+    page.screenshot(path=str(tmp_path / "add-ban.png"), full_page=True)
+    page.click("input[name=_save]")
+
+    expect(page.locator(".messagelist .success")).to_be_visible()
+    open_ban(page, "browser-test-ban-on-deepseek", "Browser Test Ban on DeepSeek")
+    expect(page.locator("#id_kind")).to_have_value("ban")
+    expect(page.locator("#ban-group")).to_be_visible()
+    expect(page.locator("#fund-group")).to_have_count(0)
+    expect(page.locator("#id_ban-0-legal_form")).to_have_value("directive")
+    expect(page.locator("#id_ban-0-banned_product")).to_have_value("the DeepSeek app")
+    saved = page.locator("#ban-group .inline-related:not(.empty-form)")
+    expect(saved.get_by_label("government devices")).to_be_checked()
 
 
 def test_a_valid_edit_is_saved_and_shown_in_the_list(page):
@@ -68,6 +115,7 @@ def test_a_valid_edit_is_saved_and_shown_in_the_list(page):
 def open_ban(page, slug, title):
     page.goto(f"/admin/tracker/policyinstrument/?q={slug}")
     page.click(f"text={title}")
+    page.wait_for_url(re.compile(r"/change/"))
     page.locator("#id_title_en").wait_for()
     return page.url.split("?")[0]
 
