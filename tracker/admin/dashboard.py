@@ -20,8 +20,8 @@ from django.db.models import CharField, Count, F, IntegerField, Value
 from django.db.models.functions import Cast, Coalesce, Substr, TruncQuarter
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from tracker.choices import ChangeVia, EditorialState, InstrumentKind, InstrumentStatus
 from tracker.models import ChangeSet, PolicyInstrument, StackLayer, record_models
@@ -58,6 +58,11 @@ def _change_page(model_name, pk):
 def _may_view(request, model):
     model_admin = admin.site._registry.get(model)
     return model_admin is not None and model_admin.has_view_permission(request)
+
+
+def in_language(english, chinese):
+    """A record's Chinese name on a page in Chinese (when it has one), else its English name."""
+    return chinese if chinese and (get_language() or "").startswith("zh") else english
 
 
 def timeline_date():
@@ -133,11 +138,12 @@ def recent_changes(request, now=None):
         touched = (
             history_model(PolicyInstrument)
             .objects.filter(changeset_id__in=by_changeset)
-            .values_list("changeset_id", "id", "title_en")
-            .order_by("changeset_id", "title_en")
+            .values_list("changeset_id", "id", "title_en", "title_zh")
+            .order_by("changeset_id", "title_en", "title_zh")
             .distinct()
         )
-        for changeset_id, pk, title in touched:
+        for changeset_id, pk, title_en, title_zh in touched:
+            title = in_language(title_en, title_zh)
             by_changeset[changeset_id].measures.append((title, _change_page("policyinstrument", pk)))
     return {
         "days": RECENT_DAYS,
@@ -212,7 +218,7 @@ class Timeline:
             .order_by("country", "period")
         )
         self.total = sum(number for _country, _period, number in self.buckets)
-        measures = list(dated.values_list("pk", "title_en", "on", "country", "kind")[: marks_limit + 1])
+        measures = list(dated.values_list("pk", "title_en", "title_zh", "on", "country", "kind")[: marks_limit + 1])
         self.individual = len(measures) <= marks_limit
         self.measures = measures if self.individual else []
 
@@ -252,7 +258,8 @@ class Timeline:
             # Measures of the same month stack upwards in their lane, then beside each other.
             stacks = defaultdict(int)
             per_column = int((self.lane_height - 10) // (2 * self.dot + 1))
-            for pk, title, day, country, kind in sorted(self.measures, key=lambda row: (row[2], row[1])):
+            for pk, title_en, title_zh, day, country, kind in sorted(self.measures, key=lambda row: (row[3], row[1])):
+                title = in_language(title_en, title_zh)
                 place = stacks[(country, day.year, day.month)]
                 stacks[(country, day.year, day.month)] += 1
                 lane = lanes[country]
