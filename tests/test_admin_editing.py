@@ -152,6 +152,34 @@ def test_a_date_error_is_shown_beside_the_date_in_the_dates_fieldset(analyst_cli
     assert field_row.index("cannot stop having effect") < field_row.index("</fieldset>")
 
 
+def test_an_events_date_error_is_shown_beside_that_events_date(analyst_client):
+    measure = PolicyInstrument.objects.get(slug="us-tx-deepseek-ban")
+    url = reverse("admin:tracker_policyinstrument_change", args=[measure.pk])
+    data = change_form_data(analyst_client, url)
+    new = int(data["events-TOTAL_FORMS"])
+    data.update(
+        {
+            "events-TOTAL_FORMS": str(new + 1),
+            f"events-{new}-kind": "amended",
+            f"events-{new}-sequence": "7",
+            f"events-{new}-date_kind": "range",
+            f"events-{new}-date": "2025-02-06",
+            f"events-{new}-date_precision": "day",
+            f"events-{new}-date_end": "2025-02-04",
+            f"events-{new}-instrument": str(measure.pk),
+        }
+    )
+
+    response = analyst_client.post(url, data)
+
+    assert response.status_code == 200
+    events = next(f.formset for f in response.context["inline_admin_formsets"] if f.formset.prefix == "events")
+    row = events.forms[new]
+    assert row.errors["date_end"] == ["A range has an end on or after its start; other dates have no end."]
+    assert not row.non_field_errors()
+    assert not measure.events.filter(sequence=7).exists()
+
+
 def admin_form(model, record, user):
     request = RequestFactory().get("/")
     request.user = user

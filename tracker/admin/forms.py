@@ -6,6 +6,7 @@ import json
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
+from django.forms.formsets import INITIAL_FORM_COUNT, TOTAL_FORM_COUNT
 from django.forms.models import BaseInlineFormSet
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
@@ -145,7 +146,16 @@ def mark_kind_select(form):
 
 class DetailFormSet(BaseInlineFormSet):
     """A kind's detail section: refused when filled in for a measure of another kind, so no data
-    typed in a section that does not fit the kind is lost unnoticed."""
+    typed in a section that does not fit the kind is lost unnoticed.  A post without the section
+    at all (a client that knows only the sections of the kind it saves) has none of it."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.is_bound and self.add_prefix(TOTAL_FORM_COUNT) not in self.data:
+            data = self.data.copy()
+            data[self.add_prefix(TOTAL_FORM_COUNT)] = "0"
+            data[self.add_prefix(INITIAL_FORM_COUNT)] = "0"
+            self.data = data
 
     def clean(self):
         super().clean()

@@ -11,7 +11,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from tracker.admin.base import CitationInline, PartInline, TrackerAdmin, VersionedForm
+from tracker.admin.base import CitationInline, PartInline, RelationRulesForm, TrackerAdmin, VersionedForm
 from tracker.admin.dashboard import COUNTRIES, TimelinePeriodFilter
 from tracker.admin.forms import DetailFormSet, kind_help, layers_help, mark_kind_select, status_help
 from tracker.admin.lists import (
@@ -74,6 +74,7 @@ class InstrumentEventInline(admin.TabularInline):
     """The measure's life as dated events; its status and dates follow from them."""
 
     model = InstrumentEvent
+    form = RelationRulesForm  # a row's date errors beside the date they concern
     formset = EventFormSet
     extra = 0
     fields = ("kind", "sequence", "date_kind", "date", "date_precision", "date_end", "reported_on", "citation", "note")
