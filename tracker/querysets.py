@@ -334,8 +334,15 @@ class SearchTerm:
     @property
     def stems(self):
         """Whether the word is also looked for stemmed: on PostgreSQL, a single word (a phrase in
-        quotes is found as written; its stop words would fall out of a full-text query)."""
-        return self.postgres and not any(character.isspace() for character in self.word)
+        quotes is found as written; its stop words would fall out of a full-text query) with
+        no Chinese in it: English stemming has nothing to give a Chinese word, and where its
+        containment is read from the whole table (a word of one or two characters, which has no
+        trigram), making the English document of every row cost most of the time."""
+        return (
+            self.postgres
+            and not any(character.isspace() for character in self.word)
+            and not any(is_chinese(character) for character in self.word)
+        )
 
     def resembled(self, field):
         """A word of ``field`` closely resembles the word (pg_trgm's ``<%``, from the same index)."""
