@@ -155,11 +155,24 @@ def test_a_measure_change_form_is_in_chinese(chinese_client):
 @pytest.mark.django_db
 def test_a_validation_error_comes_in_chinese(analyst):
     ban = factories.instrument(kind="ban")
-    with translation.override("zh-hant"), pytest.raises(ValidationError) as refused:
-        save_record(record=ban, actor=Actor.admin(analyst), relations={"products": []})
-    assert "請說明禁令涵蓋的內容：選擇被禁止的產品。" in str(refused.value)
+    with translation.override("zh-hant"):
+        with pytest.raises(ValidationError) as refused:
+            save_record(record=ban, actor=Actor.admin(analyst), relations={"products": []})
+        # Messages are lazy: they speak the language active where they are shown.
+        assert refused.value.message_dict == {"products": ["請說明禁令涵蓋的內容：選擇被禁止的產品。"]}
     with translation.override("en"), pytest.raises(ValidationError, match="choose the banned products"):
         save_record(record=ban, actor=Actor.admin(analyst), relations={"products": []})
+
+
+@pytest.mark.django_db
+def test_a_refused_review_step_is_explained_in_chinese_on_the_page(chinese_client):
+    measure = PolicyInstrument.objects.get(slug="us-tx-deepseek-ban")
+    review = reverse("admin:tracker_policyinstrument_review", args=[measure.pk])
+    page = chinese_client.post(review, {"action": "return", "comment": ""}, follow=True).content.decode()
+    assert "請說明退回草稿的原因：意見為必填。" in page
+    assert "退回草稿" in page and "審核" in page  # the review page's own buttons and title
+    measure.refresh_from_db()
+    assert measure.editorial_state == "published"
 
 
 @pytest.mark.django_db
@@ -167,9 +180,10 @@ def test_a_rule_of_the_database_is_explained_in_chinese():
     measure = PolicyInstrument.objects.get(slug="us-tx-deepseek-ban")
     measure.effective_from, measure.effective_from_precision = datetime.date(2025, 2, 1), "day"
     measure.effective_until, measure.effective_until_precision = datetime.date(2020, 1, 1), "day"
-    with translation.override("zh-hant"), pytest.raises(ValidationError) as refused:
-        measure.full_clean()
-    assert "措施不能在生效前就失效。" in str(refused.value)
+    with translation.override("zh-hant"):
+        with pytest.raises(ValidationError) as refused:
+            measure.full_clean()
+        assert "措施不能在生效前就失效。" in refused.value.messages
     measure.effective_until, measure.effective_until_precision = datetime.date(2026, 3, 5), "month"
     with translation.override("zh-hant"), pytest.raises(ValidationError) as refused:
         measure.full_clean()

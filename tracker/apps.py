@@ -9,5 +9,13 @@ class TrackerConfig(AppConfig):
     def connect_signals(self):
         from tracker import signals  # noqa: F401 - registers receivers
 
+    def connect_language(self):
+        from django.contrib.auth.signals import user_logged_in
+
+        from tracker.middleware import remember_at_login
+
+        user_logged_in.connect(remember_at_login, dispatch_uid="tracker-language-at-login")
+
     def ready(self):
         self.connect_signals()
+        self.connect_language()

@@ -2,9 +2,26 @@
 
 from django.utils import translation
 
-# The session keeps the chosen language with the user it belongs to, so the preference is
-# read from the database once per login, not on every request.
+# The session keeps the chosen language with the user it belongs to: read from the database
+# when the person logs in (``remember_at_login``), not on every request.
 SESSION_KEY = "tracker_language"
+
+
+def chosen_language(user):
+    """The language ``user`` chose, or "" if they never chose one."""
+    from tracker.models import LanguagePreference
+
+    return LanguagePreference.objects.filter(user=user).values_list("language", flat=True).first() or ""
+
+
+def remember(request, user, language):
+    request.session[SESSION_KEY] = (user.pk, language or "")
+
+
+def remember_at_login(sender, request, user, **kwargs):
+    """``user_logged_in`` receiver: a new session starts in the person's own language."""
+    if request is not None and hasattr(request, "session"):
+        remember(request, user, chosen_language(user))
 
 
 def preferred_language(request):
@@ -13,17 +30,10 @@ def preferred_language(request):
     if user is None or not user.is_authenticated:
         return None
     cached = request.session.get(SESSION_KEY)
-    if cached is not None and cached[0] == user.pk:
-        return cached[1] or None
-    from tracker.models import LanguagePreference
-
-    language = LanguagePreference.objects.filter(user=user).values_list("language", flat=True).first()
-    remember(request, language)
-    return language
-
-
-def remember(request, language):
-    request.session[SESSION_KEY] = (request.user.pk, language or "")
+    if cached is None or cached[0] != user.pk:  # a session from before the preference existed
+        remember(request, user, chosen_language(user))
+        cached = request.session[SESSION_KEY]
+    return cached[1] or None
 
 
 class UserLanguageMiddleware:

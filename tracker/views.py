@@ -31,7 +31,7 @@ def choose_admin_language(request):
         return HttpResponseBadRequest(
             _("Language preference of %(user)s: %(messages)s") % {"user": request.user, "messages": messages}
         )
-    remember(request, language)
+    remember(request, request.user, language)
     translation.activate(language)
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(

@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from tracker.choices import ChangeKind, EditorialState
 from tracker.models import InstrumentEvent, PolicyInstrument, Tombstone, record_models
@@ -98,12 +99,13 @@ def display_value(model, name, value):
         related = model_field.related_model._base_manager.filter(pk__in=value)
         names = sorted(str(obj) for obj in related)
         missing = len(value) - len(names)
-        return "; ".join(names + ([f"{missing} deleted record(s)"] if missing > 0 else [])) or "—"
+        gone = ngettext("%(count)d deleted record", "%(count)d deleted records", missing) % {"count": missing}
+        return "; ".join(names + ([gone] if missing > 0 else [])) or "—"
     if value is None or value == "":
         return "—"
     if model_field.is_relation:
         related = model_field.related_model._base_manager.filter(pk=value).first()
-        return str(related) if related else f"deleted record #{value}"
+        return str(related) if related else _("deleted record #%(id)s") % {"id": value}
     if model_field.choices:
         return dict(model_field.flatchoices).get(value, value)
     return str(value)
@@ -138,11 +140,18 @@ class ConflictError(Exception):
         self.current_version = record.version
         self.changes = changes
         self.authors = authors
-        who = ", ".join(authors) or "someone"
+        who = ", ".join(authors) or _("someone")
         super().__init__(
-            f"{describe(record).capitalize()} was changed by {who} since you opened it (your version "
-            f"{expected_version}, now version {record.version}); nothing was saved. Compare the changes, "
-            "then apply your edit again."
+            _(
+                "%(record)s was changed by %(who)s since you opened it (your version %(expected)s, now version "
+                "%(current)s); nothing was saved. Compare the changes, then apply your edit again."
+            )
+            % {
+                "record": describe(record).capitalize(),
+                "who": who,
+                "expected": expected_version,
+                "current": record.version,
+            }
         )
 
 
@@ -153,10 +162,13 @@ class DeletionRefused(Exception):
         self.record = record
         self.blocked = blocked
         names = "; ".join(str(link) for link in blocked[:20])
-        more = f" and {len(blocked) - 20} more" if len(blocked) > 20 else ""
+        more = _(" and %(count)s more") % {"count": len(blocked) - 20} if len(blocked) > 20 else ""
         super().__init__(
-            f"{describe(record).capitalize()} cannot be deleted: {len(blocked)} record(s) depend on it "
-            f"({names}{more}). Change or delete those first."
+            _(
+                "%(record)s cannot be deleted: %(count)s record(s) depend on it (%(names)s%(more)s). "
+                "Change or delete those first."
+            )
+            % {"record": describe(record).capitalize(), "count": len(blocked), "names": names, "more": more}
         )
 
 
