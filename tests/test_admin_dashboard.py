@@ -19,6 +19,7 @@ from tracker.admin import dashboard
 from tracker.choices import EditorialState, InstrumentKind, InstrumentStatus
 from tracker.models import ChangeSet, Jurisdiction, PolicyInstrument, StackLayer
 from tracker.services import Actor, publish, save_record, submit_for_review
+from tracker.services.records import history_model
 
 pytestmark = pytest.mark.django_db
 
@@ -99,6 +100,12 @@ def test_an_edit_shows_in_the_last_seven_days_with_its_editor_and_an_eight_day_o
     assert newest.changeset.message == "Front-page edit" and newest.changeset.author == "analyst"
     assert newest.measures == [(fresh.title_en, reverse("admin:tracker_policyinstrument_change", args=[fresh.pk]))]
     assert old_set.pk not in {change.changeset.pk for change in recent["changes"]}
+    assert newest.more == 0
+    # A fixture file's sync wrote many measures in one change set: three are named, the rest counted.
+    synced = next(change for change in recent["changes"] if change.more)
+    written = history_model(PolicyInstrument).objects.filter(changeset=synced.changeset)
+    assert len(synced.measures) == dashboard.MEASURES_PER_CHANGE
+    assert synced.more + len(synced.measures) == written.values("id").distinct().count() > 3
     assert "reviewer" not in dict(recent["authors"])
     assert dict(recent["authors"])["analyst"] == 1
     created = [change.changeset.created for change in recent["changes"]]

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from django.contrib import admin, messages
-from django.db.models import CharField, Count, F, IntegerField, Value
-from django.db.models.functions import Cast, Coalesce, Substr, TruncQuarter
+from django.db.models import CharField, Count, F, IntegerField, Value, Window
+from django.db.models.functions import Cast, Coalesce, RowNumber, Substr, TruncQuarter
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
@@ -30,6 +30,7 @@ from tracker.services.records import history_model
 
 RECENT_DAYS = 7
 RECENT_LIMIT = 15
+MEASURES_PER_CHANGE = 3
 QUEUE_LIMIT = 20
 TIMELINE_MARK_LIMIT = 300
 COUNTRIES = (("CN", gettext_lazy("China")), ("US", gettext_lazy("United States")))
@@ -119,6 +120,7 @@ class RecentChange:
     changeset: ChangeSet
     url: str
     measures: list = field(default_factory=list)
+    more: int = 0  # measures written besides those listed
 
 
 def recent_changes(request, now=None):
@@ -135,16 +137,24 @@ def recent_changes(request, now=None):
     ]
     if changes and _may_view(request, PolicyInstrument):
         by_changeset = {change.changeset.pk: change for change in changes}
+        # The first few measures of each change set, and how many it wrote: a fixture file's
+        # sync writes hundreds in one change set.
         touched = (
             history_model(PolicyInstrument)
             .objects.filter(changeset_id__in=by_changeset)
-            .values_list("changeset_id", "id", "title_en", "title_zh")
-            .order_by("changeset_id", "title_en", "title_zh")
-            .distinct()
+            .annotate(
+                place=Window(RowNumber(), partition_by=[F("changeset_id")], order_by=[F("history_id").asc()]),
+                written=Window(Count("*"), partition_by=[F("changeset_id")]),
+            )
+            .filter(place__lte=MEASURES_PER_CHANGE)
+            .values_list("changeset_id", "id", "title_en", "title_zh", "written")
         )
-        for changeset_id, pk, title_en, title_zh in touched:
-            title = in_language(title_en, title_zh)
-            by_changeset[changeset_id].measures.append((title, _change_page("policyinstrument", pk)))
+        for changeset_id, pk, title_en, title_zh, written in touched:
+            change = by_changeset[changeset_id]
+            link = (in_language(title_en, title_zh), _change_page("policyinstrument", pk))
+            if link not in change.measures:
+                change.measures.append(link)
+            change.more = written - len(change.measures)
     return {
         "days": RECENT_DAYS,
         "total": sum(authors.values()),
