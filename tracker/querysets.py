@@ -23,7 +23,8 @@ def in_force_conditions(on, today=None):
 
     Written as two branches on plain columns, begun by its effective date or (none being
     known) by its announcement, so that PostgreSQL can read each from an index (the first
-    from ``instrument_in_force_idx``) instead of testing a COALESCE on every row.  A date
+    from ``instrument_in_force_idx``, the second from migration 0014's on ``announced``)
+    instead of testing a COALESCE on every row.  A date
     known only to the month or year (stored as the period's first day) spans its period:
     an end in "2021-12" leaves the measure in force through 31 December 2021.
     """
