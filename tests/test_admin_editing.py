@@ -314,6 +314,13 @@ def test_the_kinds_layers_and_statuses_are_defined_under_their_fields(analyst_cl
     assert "Withdrawn by its issuer" in html
 
 
+def test_the_editorial_states_are_defined_on_a_records_page(analyst_client):
+    measure = PolicyInstrument.objects.get(slug="us-tx-deepseek-ban")
+    html = analyst_client.get(reverse("admin:tracker_policyinstrument_change", args=[measure.pk])).content.decode()
+    for words in ("Draft: edited, not yet reviewed", "a reviewer publishes it or returns it to", "readers see it"):
+        assert words in html
+
+
 def test_no_help_text_sends_the_reader_to_a_file_of_the_repository():
     for model in apps.get_app_config("tracker").get_models():
         for field in model._meta.get_fields():

@@ -6,9 +6,11 @@ import io
 import json
 
 import pytest
+from django.contrib import admin
 from django.urls import reverse
 
 from tracker.admin.actions import fixture_text
+from tracker.admin.base import TrackerAdmin
 from tracker.api.exports import Visibility, record_columns
 from tracker.importers.fixtures import dumps
 from tracker.importers.sync import sync_fixtures
@@ -142,6 +144,27 @@ def test_other_lists_export_too(analyst_client):
     assert sorted(row[header.index("slug")] for row in rows) == [organization.slug for organization in chosen]
     everything = analyst_client.get(reverse("admin:tracker_organization_export", args=["csv"]))
     assert len(csv_table(body(everything))[1]) == Organization.objects.count()
+
+
+TRACKER_LISTS = [model for model, model_admin in admin.site._registry.items() if isinstance(model_admin, TrackerAdmin)]
+
+
+@pytest.mark.parametrize("model", TRACKER_LISTS, ids=lambda model: model._meta.model_name)
+def test_every_list_exports_its_selected_records_and_they_sync_back_unchanged(analyst_client, model, tmp_path):
+    chosen = list(model.objects.order_by("pk")[:3])
+
+    header, rows = csv_table(body(run_action(analyst_client, "export_csv", chosen)))
+    text = body(run_action(analyst_client, "export_fixture_json", chosen))
+
+    assert len(rows) == len(chosen) and all(len(row) == len(header) for row in rows)
+    records = json.loads(text)
+    label = model._meta.label_lower
+    assert sum(record["model"] == label for record in records) == len(chosen)
+    path = tmp_path / f"{model._meta.model_name}.json"
+    path.write_text(text, encoding="utf-8")
+    result = sync_fixtures([path])
+    assert sum(result.unchanged.values()) == len(records)
+    assert sum(result.created.values()) == sum(result.updated.values()) == 0 and not result.conflicts
 
 
 def test_an_unknown_export_or_filter_is_refused(analyst_client):

@@ -201,6 +201,11 @@ class TrackerAdmin(TrackerFormFieldsMixin, admin.ModelAdmin):
             request.tracker_service_error = refused.error
             return super().changeform_view(request, object_id, form_url, extra_context)
 
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if issubclass(self.model, ReviewedModel):
+            context["editorial_state_help"] = self.model._meta.get_field("editorial_state").help_text
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
     # --- lists ---
 
     def changelist_view(self, request, extra_context=None):
