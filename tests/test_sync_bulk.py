@@ -1,17 +1,30 @@
-"""The bulk path of the fixture sync (``tracker.services.bulk.create_records``) writes exactly
+"""The fast paths of the fixture sync.  The bulk path (``tracker.services.bulk.create_records``) writes exactly
 what saving the records one by one writes, in a number of queries that does not grow with the
-number of records, and still names every record and field the database refuses."""
+number of records, and still names every record and field the database refuses; and a file unchanged since its last
+sync is not read at all, yet counted, and never hides a duplicate key."""
 
 import json
+import shutil
+from collections import Counter
+from pathlib import Path
 
 import pytest
 from django.apps import apps
+from django.conf import settings
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from tracker.importers.fixtures import display_path, dumps, fixture_paths
 from tracker.importers.sync import Sync, SyncRefused, reference_models, sync_fixtures
-from tracker.models import ChangeSet, Organization, OrganizationAlias, PolicyInstrument, record_models
+from tracker.models import (
+    ChangeSet,
+    Organization,
+    OrganizationAlias,
+    PolicyInstrument,
+    SyncBase,
+    SyncedFile,
+    record_models,
+)
 from tracker.services import bulk, save_record
 
 pytestmark = pytest.mark.django_db
@@ -207,3 +220,69 @@ def test_a_batch_the_database_refuses_is_written_one_by_one_and_each_error_named
     assert f"tracker.fund {funds[0]['fields']['instrument'][0]}: amount: A fund's amount cannot be negative." in message
     assert message.count("tracker.fund ") == 1
     assert [kwargs["record"]._meta.label_lower for kwargs in one_by_one] == ["tracker.fund"] * len(funds)
+
+
+# --- an unchanged file is not read ---------------------------------------------------------------
+
+
+def shipped_counts():
+    counts = Counter()
+    for path in fixture_paths():
+        counts.update(record["model"] for record in json.loads(path.read_text(encoding="utf-8")))
+    return counts
+
+
+def test_an_unchanged_resync_reads_no_file_and_counts_every_record_unchanged(monkeypatch):
+    read = []
+    original = Sync.read
+    monkeypatch.setattr(Sync, "read", lambda self, path: read.append(path.name) or original(self, path))
+    with CaptureQueriesContext(connection) as queries:
+        result = sync_fixtures()
+    assert read == []
+    assert result.unchanged == shipped_counts()
+    assert not result.created and not result.updated and not result.problems
+    assert len(queries.captured_queries) <= 12
+
+
+def test_a_changed_file_is_read_and_the_others_are_not(tmp_path, monkeypatch):
+    for path in fixture_paths():
+        shutil.copy(path, tmp_path / path.name)
+    plans = tmp_path / "10_cn_plans.json"
+    records = json.loads(plans.read_text(encoding="utf-8"))
+    records[0]["fields"]["title_en"] += " (revised)"
+    plans.write_text(dumps(records), encoding="utf-8")
+    read = []
+    original = Sync.read
+    monkeypatch.setattr(Sync, "read", lambda self, path: read.append(path.name) or original(self, path))
+
+    result = sync_fixtures(sorted(tmp_path.glob("*.json")))
+
+    assert read == ["10_cn_plans.json"]
+    assert result.updated == Counter({"tracker.policyinstrument": 1})
+    assert sum(result.unchanged.values()) == sum(shipped_counts().values()) - 1
+    read.clear()
+    assert sum(sync_fixtures(sorted(tmp_path.glob("*.json"))).unchanged.values()) == sum(shipped_counts().values())
+    assert read == []  # the new bytes are remembered
+
+
+def test_a_file_is_read_again_when_its_bases_or_the_schema_changed(monkeypatch):
+    read = []
+    original = Sync.read
+    monkeypatch.setattr(Sync, "read", lambda self, path: read.append(path.name) or original(self, path))
+    SyncBase.objects.filter(file="17_bans.json").first().delete()
+    SyncedFile.objects.filter(name="13_cn_labs.json").update(rules="0001_initial")
+    result = sync_fixtures()
+    assert sorted(read) == ["13_cn_labs.json", "17_bans.json"]
+    assert result.unchanged == shipped_counts() and not result.updated
+
+
+def test_a_key_in_a_new_file_that_an_unread_file_holds_is_a_duplicate(tmp_path):
+    plans = json.loads((Path(settings.TRACKER_FIXTURE_DIR) / "10_cn_plans.json").read_text(encoding="utf-8"))
+    extra = tmp_path / "extra.json"
+    extra.write_text(dumps([plans[0]]), encoding="utf-8")
+    with pytest.raises(SyncRefused) as refusal:
+        sync_fixtures([*fixture_paths(), extra])
+    assert (
+        f"extra.json:2: tracker.policyinstrument {plans[0]['fields']['slug']}: duplicate natural key: "
+        "10_cn_plans.json holds the same tracker.policyinstrument"
+    ) in str(refusal.value)

@@ -14,16 +14,19 @@ reading, checking and merging cost no query per record.  New records are created
 ``save_record``, a few queries per batch); a changed record is one ``save_record`` call.
 """
 
+import hashlib
 import itertools
 import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist, ValidationError
 from django.db import DEFAULT_DB_ALIAS, models, transaction
+from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 
 from tracker.choices import ChangeKind, ChangeVia, EditorialState
@@ -42,7 +45,7 @@ from tracker.importers.fixtures import (
     record_fields,
     sorted_keys,
 )
-from tracker.models import SyncBase, Tombstone, record_models
+from tracker.models import SyncBase, SyncedFile, Tombstone, record_models
 from tracker.models.base import ReviewedModel
 from tracker.services import Actor, ConflictError, DeletionRefused, delete_record, save_record
 from tracker.services.bulk import NewRecord, create_records
@@ -204,8 +207,8 @@ class FileRecord:
             return self.model._meta.label_lower
         return str(self.entry.data.get("model", "record")) if isinstance(self.entry.data, dict) else "record"
 
-    @property
-    def encoded(self):
+    @cached_property
+    def encoded(self):  # read only once the key is known
         return encode_key(self.key)
 
     @property
@@ -373,6 +376,8 @@ class Sync:
         self.records = []
         self.index = {}  # (model, encoded key) -> FileRecord
         self.placeholders = itertools.count(1)
+        self.digests = {}  # name -> SHA-256 of each file read
+        self.skipped = {}  # name -> SyncedFile of each file not read, unchanged since its last sync
         self.syntax_errors = False
 
     # -- reading and checking --
@@ -385,8 +390,17 @@ class Sync:
 
     def run(self):
         self.syncable = set(record_models())
+        self.bases = {(base.model, base.natural_key): base for base in SyncBase.objects.all()}
+        self.skipped = self.unchanged_files()
         for path in self.paths:
+            if path.name in self.skipped:
+                for label, count in json.loads(self.skipped[path.name].records).items():
+                    self.result.unchanged[label] += count
+                continue
+            self.digests[path.name] = file_digest(path)
             self.read(path)
+        if not self.records and not self.prune:
+            return self.result  # every file as it was last synced: nothing to read, merge or write
         self.state = DatabaseState(reference_models())
         self.tombstones = {
             (model, key)
@@ -394,7 +408,6 @@ class Sync:
                 "model", "natural_key"
             )
         }
-        self.bases = {(base.model, base.natural_key): base for base in SyncBase.objects.all()}
         by_model = defaultdict(list)
         for record in self.records:
             if record.model is not None:
@@ -417,6 +430,30 @@ class Sync:
         if not self.result.problems and not self.result.unsettled:
             self.update_bases()
         return self.result
+
+    def unchanged_files(self):
+        """The files (by name) whose bytes are those their last sync checked, under today's schema,
+        with all the bases it left: their records are as the bases say, so the merge can only keep
+        the database's values, and they need not be read (``SyncedFile``)."""
+        paths = {path.name: path for path in self.paths}
+        stored = {synced.name: synced for synced in SyncedFile.objects.filter(name__in=list(paths), rules=self.rules)}
+        if not stored:
+            return {}
+        bases = Counter(base.file for base in self.bases.values() if base.file in stored)
+        # A record of the file a person deleted since is reported at every sync: such a file is read.
+        deleted = Tombstone.objects.exclude(changeset__via=ChangeVia.FIXTURES).values_list("model", "natural_key")
+        reporting = {self.bases[key].file for key in deleted if key in self.bases}
+        return {
+            name: synced
+            for name, synced in stored.items()
+            if name not in reporting and bases[name] == synced.bases and file_digest(paths[name]) == synced.digest
+        }
+
+    @cached_property
+    def rules(self):
+        """The tracker's schema the files are checked under: its latest migration."""
+        applied = MigrationRecorder.Migration.objects.filter(app="tracker").order_by("-applied", "-id")
+        return applied.values_list("name", flat=True).first() or ""
 
     def read(self, path):
         try:
@@ -551,6 +588,13 @@ class Sync:
                 record,
                 f"duplicate natural key: {other.where} is the same {model._meta.label_lower}; each record appears "
                 "once in the files.",
+            )
+        base = self.bases.get((record.label, record.encoded))
+        if base is not None and base.file in self.skipped and base.file != record.entry.name:
+            return self.problem(
+                record,
+                f"duplicate natural key: {base.file} holds the same {model._meta.label_lower}; each record "
+                "appears once in the files.",
             )
         # Registered even when it failed: records referring to it are then not told it exists nowhere.
         self.index[model, record.encoded] = record
@@ -852,7 +896,9 @@ class Sync:
         read = {(record.label, record.encoded) for record in self.records if record.key is not None}
         gone = {}
         for (label, encoded), base in self.bases.items():
-            if (label, encoded) in read or not (self.whole_directory or base.file in names):
+            if (label, encoded) in read or base.file in self.skipped:
+                continue
+            if not (self.whole_directory or base.file in names):
                 continue
             model = apps.get_model(label)
             row = self.state.find(model, encoded)
@@ -940,6 +986,34 @@ class Sync:
         SyncBase.objects.bulk_update(update, ["file", "position", "values", "synced_at"], batch_size=500)
         if self.prune:
             SyncBase.objects.filter(pk__in=[base.pk for base in getattr(self, "gone_bases", [])]).delete()
+        self.remember_files(now)
+
+    def remember_files(self, now):
+        """Each file read, as checked: its digest, its records per model, the bases naming it."""
+        records = defaultdict(Counter)
+        for record in self.records:
+            if record.model is not None:
+                records[record.entry.name][record.label] += 1
+        bases = Counter(SyncBase.objects.filter(file__in=list(self.digests)).values_list("file", flat=True).iterator())
+        for name, digest in self.digests.items():
+            SyncedFile.objects.update_or_create(
+                name=name,
+                defaults={
+                    "digest": digest,
+                    "rules": self.rules,
+                    "bases": bases[name],
+                    "records": json.dumps(dict(sorted(records[name].items()))),
+                    "synced_at": now,
+                },
+            )
+
+
+def file_digest(path):
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _is_key(value):

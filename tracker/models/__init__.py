@@ -25,7 +25,7 @@ from tracker.models.organizations import Organization, OrganizationAlias
 from tracker.models.preferences import LanguagePreference
 from tracker.models.products import Product
 from tracker.models.sources import Source
-from tracker.models.sync import SyncBase
+from tracker.models.sync import SyncBase, SyncedFile
 
 __all__ = [
     "record_models",
@@ -55,6 +55,7 @@ __all__ = [
     "StackLayerCitation",
     "Subsidy",
     "SyncBase",
+    "SyncedFile",
 ]
 
 

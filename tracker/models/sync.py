@@ -60,3 +60,42 @@ class SyncBase(models.Model):
     @property
     def field_values(self):
         return json.loads(self.values)
+
+
+class SyncedFile(models.Model):
+    """A fixture file as the last ``sync_fixtures`` that read it found it: its bytes' digest.
+
+    A file whose bytes have not changed since then holds exactly what the bases of its
+    records say, so the three-way merge could only keep the database's values: the sync
+    counts its records unchanged without reading it (an unchanged re-sync reads no record).
+    The digest counts only while the tracker's schema is the one it was checked under
+    (``rules``: the latest migration) and the file's bases are all there (``bases``).
+    """
+
+    name = models.CharField(
+        verbose_name=_("file"), max_length=300, unique=True, help_text=_("The fixture file's name.")
+    )
+    digest = models.CharField(
+        verbose_name=_("digest"), max_length=64, help_text=_("SHA-256 of the file's bytes when it was last synced.")
+    )
+    rules = models.CharField(
+        verbose_name=_("rules"),
+        max_length=200,
+        help_text=_("The tracker's latest migration when the file's records were last checked."),
+    )
+    bases = models.PositiveIntegerField(
+        verbose_name=_("bases"), help_text=_("How many sync bases name this file after that sync.")
+    )
+    records = models.TextField(
+        verbose_name=_("records"), help_text=_("How many records of each model the file holds, as JSON.")
+    )
+    synced_at = models.DateTimeField(verbose_name=_("synced at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("synced fixture file")
+        verbose_name_plural = _("synced fixture files")
+        ordering = ["name"]
+        constraints = [models.CheckConstraint(condition=~Q(name=""), name="synced_file_has_name")]
+
+    def __str__(self):
+        return self.name
