@@ -143,11 +143,14 @@ def recent_changes(request, now=None):
             history_model(PolicyInstrument)
             .objects.filter(changeset_id__in=by_changeset)
             .annotate(
-                place=Window(RowNumber(), partition_by=[F("changeset_id")], order_by=[F("history_id").asc()]),
+                # Unordered within the change set, so the rows come as the changeset index gives
+                # them, unsorted: any three of a sync's hundred thousand.
+                place=Window(RowNumber(), partition_by=[F("changeset_id")]),
                 written=Window(Count("*"), partition_by=[F("changeset_id")]),
             )
             .filter(place__lte=MEASURES_PER_CHANGE)
             .values_list("changeset_id", "id", "title_en", "title_zh", "written")
+            .order_by()
         )
         for changeset_id, pk, title_en, title_zh, written in touched:
             change = by_changeset[changeset_id]
