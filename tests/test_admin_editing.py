@@ -249,6 +249,18 @@ def test_the_funds_and_indicators_lists_show_amounts_as_money(analyst_client):
     assert '<span title="CNY 1,000,000,000,000">CNY 1 tn</span>' in indicators
 
 
+def test_a_stored_amount_reads_as_money_under_its_field(analyst_client):
+    fund = Fund.objects.get(instrument__slug="cn-national-ai-industry-investment-fund")
+    reading = '<span title="CNY 60,060,000,000">CNY 60.1 bn</span>'
+    fund_page = analyst_client.get(reverse("admin:tracker_fund_change", args=[fund.pk])).content.decode()
+    assert f"Reads: {reading}" in fund_page
+    assert 'Reads: <span title="USD 8,200,000,000">USD 8.2 bn</span>' in fund_page
+    measure_page = analyst_client.get(
+        reverse("admin:tracker_policyinstrument_change", args=[fund.instrument_id])
+    ).content.decode()
+    assert f"Reads: {reading}" in measure_page
+
+
 def test_currency_choices_show_their_iso_code_and_no_two_read_alike(analyst_client):
     labels = [label for code, label in CURRENCY_CHOICES if code]
     assert len(labels) == len(set(labels)) == len(CURRENCIES)

@@ -19,7 +19,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from tracker.admin.actions import EXPORT_ACTIONS, EXPORT_FORMATS, export_response
-from tracker.admin.forms import FieldErrorsMixin, TrackerFormFieldsMixin, add_service_errors
+from tracker.admin.forms import FieldErrorsMixin, TrackerFormFieldsMixin, add_service_errors, show_stored_amounts
 from tracker.choices import EditorialState
 from tracker.models.base import ReviewedModel
 from tracker.services import (
@@ -74,6 +74,10 @@ class RelationRulesForm(FieldErrorsMixin, forms.ModelForm):
 
     # What the services refused when this same form was saved (``TrackerAdmin.changeform_view``).
     service_error = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        show_stored_amounts(self)
 
     def _post_clean(self):
         super()._post_clean()

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from tracker.choices import DEFINITIONS, InstrumentKind, InstrumentStatus, StackLayerCode
 from tracker.iso4217 import CURRENCIES, CURRENCY_CODES
 from tracker.models import DETAIL_MODELS
+from tracker.templatetags.tracker_money import money
 
 # --- errors beside their field -----------------------------------------------------------------
 
@@ -67,7 +68,33 @@ def add_service_errors(form, error):
         form.add_error(name, errors)
 
 
-# --- currencies ---------------------------------------------------------------------------------
+# --- currencies and amounts ---------------------------------------------------------------------
+
+# The amounts of money a record holds, each with the field that gives its currency (or the currency).
+MONEY_FIELDS = {
+    "tracker.fund": (
+        ("amount", "currency"),
+        ("stated_equivalent", "stated_equivalent_currency"),
+        ("usd_equivalent", "USD"),
+    ),
+    "tracker.subsidy": (("amount", "currency"),),
+    "tracker.indicator": (("value", "currency"), ("value_max", "currency")),
+}
+
+
+def show_stored_amounts(form):
+    """Under each stored amount, how it reads: ``Reads: CNY 344 bn``, the exact figure on hover."""
+    record = form.instance
+    if record.pk is None:
+        return
+    for name, currency in MONEY_FIELDS.get(record._meta.label_lower, ()):
+        value = getattr(record, name, None)
+        code = currency if currency.isupper() else getattr(record, currency, "")
+        if name in form.fields and value is not None and code:
+            reading = format_html(_("Reads: {}"), money(value, code))
+            help_text = form.fields[name].help_text
+            form.fields[name].help_text = format_html("{} {}", help_text, reading) if help_text else reading
+
 
 # "CNY — Yuan Renminbi": the ISO code first, so each choice is found by its code and no two read alike.
 CURRENCY_CHOICES = [("", "---------"), *((code, f"{code} — {name}") for code, name in CURRENCIES)]
