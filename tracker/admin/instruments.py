@@ -260,10 +260,9 @@ class FundParticipantInline(admin.TabularInline):
 class FundAdmin(MeasureDetailList, TrackerAdmin):
     list_display = (
         "instrument",
-        "amount",
-        "currency",
-        "stated_equivalent",
-        "usd_equivalent",
+        "amount_display",
+        "stated_equivalent_display",
+        "usd_equivalent_display",
         "term_years",
         *MeasureDetailList.MEASURE_COLUMNS,
     )
