@@ -150,6 +150,17 @@ def test_a_measure_change_form_is_in_chinese(chinese_client):
     assert "實施此措施的轄區。" in text  # a help text
     assert "採購或使用禁令" in text  # a choice's label
     assert 'value="ban"' in text  # the stored value stays English
+    assert "政府裝置" in text and "晶片" in text  # the scopes' and layers' own Chinese names
+
+
+def test_a_vocabulary_term_is_named_in_the_language_of_the_page(db):
+    from tracker.models import Scope, StackLayer
+
+    chips, devices = StackLayer.objects.get(code="chips"), Scope.objects.get(code="government_devices")
+    with translation.override("zh-hant"):
+        assert (str(chips), str(devices)) == ("晶片", "政府裝置")
+    with translation.override("en"):
+        assert (str(chips), str(devices)) == (chips.name_en, devices.name_en)
 
 
 @pytest.mark.django_db

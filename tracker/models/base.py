@@ -9,8 +9,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.text import format_lazy
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from tracker.choices import DatePrecision, EditorialState
@@ -236,6 +236,14 @@ def partial_date_constraint(model_name, field_name):
             _("The {date} date and its precision go together."), date=date_name(field_name)
         ),
     )
+
+
+def localized_name(record):
+    """A vocabulary term's name in the language of the page: its Chinese name on a page in
+    Chinese, where it has one, else its English name."""
+    if record.name_zh and (get_language() or "").startswith("zh"):
+        return record.name_zh
+    return record.name_en
 
 
 def format_partial_date(value, precision):

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tracker.choices import BanLegalForm, BanScope, ExportControlForm, FundRole, InstrumentKind
 from tracker.iso4217 import CURRENCIES, CURRENCY_CODES
-from tracker.models.base import TimeStampedModel
+from tracker.models.base import TimeStampedModel, localized_name
 from tracker.models.instruments import PolicyInstrument
 from tracker.models.rules import in_vocabulary
 
@@ -488,7 +488,7 @@ class Scope(models.Model):
         constraints = [in_vocabulary("scope_code_known", "code", BanScope, _("ban scope"))]
 
     def __str__(self):
-        return self.name_en
+        return localized_name(self)
 
     def natural_key(self):
         return (self.code,)

@@ -12,6 +12,7 @@ from tracker.models.base import (
     SlugManager,
     TimeStampedModel,
     format_partial_date,
+    localized_name,
     partial_date_constraint,
     partial_date_fields,
     raise_if,
@@ -50,7 +51,7 @@ class StackLayer(ReviewedModel, TimeStampedModel):
         ]
 
     def __str__(self):
-        return self.name_en
+        return localized_name(self)
 
     def natural_key(self):
         return (self.code,)
