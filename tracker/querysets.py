@@ -11,11 +11,18 @@ from django.db.models import Case, Count, F, FloatField, Lookup, Q, Value, When
 from django.db.models.functions import Length, Substr
 from django.utils.text import smart_split, unescape_string_literal
 
+from tracker.choices import InstrumentStatus
+
 # Statuses of a measure never adopted (a bill only introduced): not in force, whatever its dates.
-NOT_ADOPTED = ("proposed",)
+NOT_ADOPTED = (InstrumentStatus.PROPOSED,)
 # Statuses saying a measure has stopped having effect by now, though not always since when (a
 # rescission, expiry or supersession the sources do not date): not in force from today on.
-STOPPED = ("suspended", "expired", "superseded", "rescinded")
+STOPPED = (
+    InstrumentStatus.SUSPENDED,
+    InstrumentStatus.EXPIRED,
+    InstrumentStatus.SUPERSEDED,
+    InstrumentStatus.RESCINDED,
+)
 
 
 def in_force_conditions(on, today=None):
@@ -24,9 +31,9 @@ def in_force_conditions(on, today=None):
     Written as two branches on plain columns, begun by its effective date or (none being
     known) by its announcement, so that PostgreSQL can read each from an index (the first
     from ``instrument_in_force_idx``, the second from migration 0014's on ``announced``)
-    instead of testing a COALESCE on every row.  A date
-    known only to the month or year (stored as the period's first day) spans its period:
-    an end in "2021-12" leaves the measure in force through 31 December 2021.
+    instead of testing a COALESCE on every row.  A date known only to the month or year
+    (stored as the period's first day) spans its period: an end in "2021-12" leaves the
+    measure in force through 31 December 2021.
     """
     today = today or datetime.date.today()
     month, year = on.replace(day=1), on.replace(month=1, day=1)
@@ -197,6 +204,7 @@ def chinese_converter(config):
 
 
 def is_chinese(character):
+    """A character of a script written without spaces (wide or fullwidth): Chinese, as a rule."""
     return unicodedata.east_asian_width(character) in {"W", "F"}
 
 
