@@ -20,6 +20,7 @@ from tracker.admin.lists import (
     DateRange,
     InForceNowFilter,
     InForceOnFilter,
+    LayerFilter,
     MeasureDetailList,
     QuickListMixin,
     with_citation_columns,
@@ -141,7 +142,7 @@ class PolicyInstrumentAdmin(QuickListMixin, TrackerAdmin):
         "kind",
         "status",
         "jurisdiction",
-        "issuing_body",
+        "issuer",
         "announced_display",
         "effective_from_display",
         "citation_count",
@@ -155,7 +156,7 @@ class PolicyInstrumentAdmin(QuickListMixin, TrackerAdmin):
         ("announced", DateRange),
         ("effective_from", DateRange),
         ("rescinded", DateRange),
-        "layers",
+        LayerFilter,
         CountryFilter,
         "jurisdiction",
         TimelinePeriodFilter,
@@ -240,6 +241,11 @@ class PolicyInstrumentAdmin(QuickListMixin, TrackerAdmin):
     @admin.display(description="effective from", ordering="effective_from")
     def effective_from_display(self, obj):
         return obj.lifecycle_text("effective_from")
+
+    @admin.display(description="issuing body")
+    def issuer(self, obj):
+        """Not sortable: sorting by the issuer's name sorts every measure (a join no index serves)."""
+        return obj.issuing_body
 
     @admin.display(description="citations")
     def citation_count(self, obj):
@@ -363,11 +369,8 @@ class LabAdmin(DetailAdmin):
 @admin.register(PilotZone)
 class PilotZoneAdmin(DetailAdmin):
     list_display = ("instrument", "place_names", "programme", *MeasureDetailList.MEASURE_COLUMNS)
-    list_filter = (
-        ("places", admin.RelatedOnlyFieldListFilter),
-        ("instrument__part_of", admin.RelatedOnlyFieldListFilter),
-        *MeasureDetailList.MEASURE_FILTERS,
-    )
+    # Not by programme: its choices would be found by reading every measure.
+    list_filter = (("places", admin.RelatedOnlyFieldListFilter), *MeasureDetailList.MEASURE_FILTERS)
     list_select_related = (*MeasureDetailList.MEASURE_RELATED, "instrument__part_of")
     autocomplete_fields = ("instrument", "places")
 
