@@ -90,8 +90,8 @@ def model_key(record):
     return record["fields"].get(parent.name)
 
 
-def what_the_sync_wrote(source):
-    """The records and history rows the change sets of ``source`` wrote, by natural key, with
+def what_the_sync_wrote(sources):
+    """The records and history rows the change sets of ``sources`` wrote, by natural key, with
     every field but ids and timestamps; the change sets' kinds and messages."""
     keys = {
         model: {row.pk: tuple(row.natural_key()) for row in model._base_manager.all()} for model in reference_models()
@@ -102,7 +102,7 @@ def what_the_sync_wrote(source):
 
     skipped = {"id", "created", "updated", "published_at"}
     written = {}
-    changesets = ChangeSet.objects.filter(source=source)
+    changesets = ChangeSet.objects.filter(source__in=sources)
     for model in record_models():
         history_model = model.history.model
         rows = history_model.objects.filter(changeset__in=changesets).order_by("history_date", "history_id")
@@ -125,34 +125,38 @@ def what_the_sync_wrote(source):
     return written, journal
 
 
-def sync_and_read(path, *, one_by_one, monkeypatch):
-    """Sync ``path``, read what it wrote, and roll it all back."""
+def sync_and_read(paths, *, one_by_one, monkeypatch):
+    """Sync ``paths``, read what it wrote, and roll it all back."""
     with monkeypatch.context() as patch:
         if one_by_one:
             patch.setattr(Sync, "bulk_levels", lambda self, records: {})
         with transaction.atomic():
-            result = sync_fixtures([path])
-            wrote = what_the_sync_wrote(display_path(path))
+            result = sync_fixtures(paths)
+            wrote = what_the_sync_wrote([display_path(path) for path in paths])
             transaction.set_rollback(True)
     return result, wrote
 
 
 def test_the_bulk_path_writes_what_saving_one_by_one_writes(tmp_path, monkeypatch):
     copies = copies_of_the_shipped_records()
-    path = tmp_path / "copies.json"
-    path.write_text(dumps(copies), encoding="utf-8")
+    # The parts in a file of their own: their change set moves their measures' versions too.
+    records, parts = tmp_path / "copies.json", tmp_path / "copies-parts.json"
+    roots = ("tracker.policyinstrument", "tracker.organization", "tracker.organizationalias")
+    records.write_text(dumps([record for record in copies if record["model"] in roots]), encoding="utf-8")
+    parts.write_text(dumps([record for record in copies if record["model"] not in roots]), encoding="utf-8")
 
-    bulk, (bulk_rows, bulk_journal) = sync_and_read(path, one_by_one=False, monkeypatch=monkeypatch)
-    single, (single_rows, single_journal) = sync_and_read(path, one_by_one=True, monkeypatch=monkeypatch)
+    bulk, (bulk_rows, bulk_journal) = sync_and_read([records, parts], one_by_one=False, monkeypatch=monkeypatch)
+    single, (single_rows, single_journal) = sync_and_read([records, parts], one_by_one=True, monkeypatch=monkeypatch)
 
     assert sum(bulk.created.values()) == len(copies) == sum(single.created.values())
     assert bulk.created == single.created
-    assert bulk_journal == single_journal and len(bulk_journal) == 1
+    assert bulk_journal == single_journal and len(bulk_journal) == 2
     assert len(bulk_rows) == len(copies)
     assert bulk_rows == single_rows
-    # Every measure's dates were derived from its events, as one by one: same versions, same rows.
     measures = [rows for (label, _), rows in bulk_rows.items() if label == "tracker.policyinstrument"]
-    assert measures and all(rows[-1]["editorial_state"] == "published" for rows in measures)
+    # Created by one file, moved by the other's parts: two versions, both published.
+    assert measures and all([row["version"] for row in rows] == [1, 2] for rows in measures)
+    assert all(rows[-1]["editorial_state"] == "published" for rows in measures)
 
 
 def test_the_bulk_path_costs_the_same_queries_for_five_or_fifty_measures(tmp_path):

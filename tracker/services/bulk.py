@@ -28,13 +28,12 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from tracker.models.base import RECORDER, now
+from tracker.models.base import RECORDER, ReviewedModel, now
 from tracker.services.context import current_changeset
 from tracker.services.records import (
     SYSTEM_FIELDS,
     _after_change,
     _mark_for_derivation,
-    _touch,
     save_record,
 )
 
@@ -207,14 +206,43 @@ def _insert(model, items, open_set):
         _mark_for_derivation(record, open_set)
     if model.version_parent:
         parent_field = model._meta.get_field(model.version_parent)
-        for record in records:
-            parent_key = (parent_field.related_model, getattr(record, parent_field.attname))
-            if parent_key not in open_set.touched:
-                _touch(getattr(record, model.version_parent), open_set)
+        _touch_parents(
+            parent_field.related_model, [getattr(record, parent_field.attname) for record in records], open_set
+        )
 
 
-def _write_history(model, records, through_rows, open_set):
-    """One "+" history row per record, with its links, as ``RECORDER.create_historical_record``
+def _touch_parents(model, pks, open_set):
+    """``_touch`` for many parents of one model: each parent a part was added to moves its version
+    once per change set, with a history row, and so does its own parent, in bulk."""
+    pks = sorted({pk for pk in pks if (model, pk) not in open_set.touched})
+    if not pks:
+        return
+    parents = list(model._base_manager.select_for_update().filter(pk__in=pks).order_by("pk"))
+    stamp = now()
+    for parent in parents:
+        parent.version += 1
+        parent.updated = stamp
+        open_set.touched.add((model, parent.pk))
+        _after_change(parent, open_set)
+    changed = ["version", "updated"]
+    if parents and isinstance(parents[0], ReviewedModel):
+        changed += ["editorial_state", "published_version", "published_at"]
+    model._base_manager.bulk_update(parents, changed, batch_size=BATCH_SIZE)
+    through_rows = {}
+    for link in model.history.model._history_m2m_fields:
+        through = link.remote_field.through
+        source = f"{link.m2m_field_name()}_id"
+        through_rows[link.name] = list(through._base_manager.filter(**{f"{source}__in": pks}).order_by("pk"))
+    _write_history(model, parents, through_rows, open_set, history_type="~")
+    for parent in parents:
+        _mark_for_derivation(parent, open_set)
+    if model.version_parent:
+        parent_field = model._meta.get_field(model.version_parent)
+        _touch_parents(parent_field.related_model, [getattr(p, parent_field.attname) for p in parents], open_set)
+
+
+def _write_history(model, records, through_rows, open_set, history_type="+"):
+    """One history row per record, with its links, as ``RECORDER.create_historical_record``
     writes them (and ``tracker.signals`` stamps them), in bulk."""
     history_model = model.history.model
     changeset = open_set.record
@@ -222,7 +250,7 @@ def _write_history(model, records, through_rows, open_set):
     history = [
         history_model(
             history_date=moment,
-            history_type="+",
+            history_type=history_type,
             history_user_id=open_set.actor.user_id,
             history_change_reason=changeset.message or None,
             changeset=changeset,
