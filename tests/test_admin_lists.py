@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from tests import factories
 from tracker.admin import lists
+from tracker.choices import InstrumentKind
 from tracker.models import (
     Ban,
     ChangeSet,
@@ -458,3 +459,48 @@ def test_a_source_page_costs_the_same_queries_however_often_it_is_cited(analyst_
     with CaptureQueriesContext(connection) as many:
         analyst_client.get(url)
     assert len(many) == len(few)
+
+
+# --- in a real browser, under the tracker's Content Security Policy ---------------------------------
+
+
+@pytest.fixture
+def page(browser, tracker_url):
+    from tests.browser import ANALYST_PASSWORD, logged_in_page
+
+    page = logged_in_page(browser, tracker_url, "analyst", ANALYST_PASSWORD)
+    refused = []
+    page.on("console", lambda message: refused.append(message.text) if "Content Security" in message.text else None)
+    page.refused_by_policy = refused
+    yield page
+    page.context.close()
+
+
+def test_the_date_filters_work_in_a_browser_and_keep_the_lists_other_filters(page):
+    import re
+
+    from playwright.sync_api import expect
+
+    page.goto(f"{MEASURES}?kind__exact=ban")
+    dated = page.locator("form:has(input[name=announced__range__gte])")
+    dated.locator("input[name=announced__range__gte]").fill("2023-01-01")
+    dated.locator("input[name=announced__range__lte]").fill("2025-12-31")
+    dated.locator("input[type=submit]").click()
+    expect(page).to_have_url(re.compile(r"announced__range__gte=2023-01-01"))
+    assert "kind__exact=ban" in page.url and "announced__range__lte=2025-12-31" in page.url
+    kinds = page.locator("td.field-kind")
+    expect(kinds.first).to_be_visible()
+    assert set(kinds.all_inner_texts()) == {str(InstrumentKind.BAN.label)}
+    dates = page.locator("td.field-announced_display").all_inner_texts()
+    years = [int(re.search(r"\d{4}", text).group()) for text in dates]
+    assert years and all(2023 <= year <= 2025 for year in years), years
+
+    in_force = page.locator("form:has(input[name=in_force_on])")
+    in_force.locator("input[type=date][name=in_force_on]").fill("2024-06-01")
+    in_force.locator("input[type=submit]").click()
+    expect(page).to_have_url(re.compile(r"in_force_on=2024-06-01"))
+    assert "kind__exact=ban" in page.url and "announced__range__gte=2023-01-01" in page.url
+    expect(page.locator("input[type=date][name=in_force_on]")).to_have_value("2024-06-01")
+    # The other filters' forms and the search carry the day along.
+    expect(page.locator("#changelist-search input[name=in_force_on]")).to_have_value("2024-06-01")
+    assert page.refused_by_policy == []
