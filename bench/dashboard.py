@@ -9,6 +9,17 @@ shipped fixtures and synthetic measures up to ``--measures`` (default 100,000) b
 requested through Django's test client as a logged-in analyst (as in ``bench.admin``): one
 request warms it up, the median of ``--repetitions`` (5) is reported with the number of SQL
 queries and the slowest query of one more request.
+
+Figures at 100,078 measures (PostgreSQL 15, two shared cores, load average about 3):
+
+| page | median ms | queries | slowest query |
+|---|---:|---:|---|
+| front page | 582 | 14 | timeline by country and quarter, 212 ms |
+| Figure 1 | 778 | 8 | ``layer_kind_matrix``, 667 ms (its COUNT(DISTINCT) sorts; without DISTINCT about half) |
+
+The 14 queries include the session, the user and the permissions; they are as many with 78
+measures.  Before the change sets' measures were read unsorted, the front page took 1.9 s:
+the synthetic data's one change set of 100,000 measures was sorted on disk.
 """
 
 import argparse
