@@ -17,6 +17,7 @@ from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext, gettext_lazy
 
 from tracker.admin.actions import EXPORT_ACTIONS, EXPORT_FORMATS, export_response
 from tracker.admin.forms import FieldErrorsMixin, TrackerFormFieldsMixin, add_service_errors, show_stored_amounts
@@ -232,7 +233,8 @@ class TrackerAdmin(TrackerFormFieldsMixin, admin.ModelAdmin):
             changelist = self.get_changelist_instance(request)
         except IncorrectLookupParameters as error:
             return HttpResponseBadRequest(
-                f"These filters do not apply to {self.model._meta.verbose_name_plural}: {error}"
+                gettext("These filters do not apply to %(records)s: %(error)s")
+                % {"records": self.model._meta.verbose_name_plural, "error": error}
             )
         return export_response(export_format, self.model, changelist.queryset, request.user)
 
@@ -254,11 +256,14 @@ class TrackerAdmin(TrackerFormFieldsMixin, admin.ModelAdmin):
             return (*fields, "editorial_state", "published_version")
         return fields
 
-    @admin.display(description="editorial state", ordering="editorial_state")
+    @admin.display(description=gettext_lazy("editorial state"), ordering="editorial_state")
     def editorial_state_display(self, obj):
         state = obj.get_editorial_state_display()
         if obj.editorial_state != EditorialState.PUBLISHED and obj.published_version:
-            return f"{state} (version {obj.published_version} published)"
+            return gettext("%(state)s (version %(version)s published)") % {
+                "state": state,
+                "version": obj.published_version,
+            }
         return state
 
     # --- writes ---
@@ -300,7 +305,7 @@ class TrackerAdmin(TrackerFormFieldsMixin, admin.ModelAdmin):
             plan = deletion_plan(obj)
             to_delete.append(_admin_link(obj))
             parts = [_admin_link(part) for part in plan.cascaded]
-            parts += [format_html("link removed: {}", str(link)) for link in plan.detached]
+            parts += [format_html("{}: {}", gettext("link removed"), str(link)) for link in plan.detached]
             if parts:
                 to_delete.append(parts)
             protected += [_admin_link(link.record, suffix=f" ({link.field})") for link in plan.blocked]
@@ -367,7 +372,7 @@ class TrackerAdmin(TrackerFormFieldsMixin, admin.ModelAdmin):
         parts.sort(key=lambda entry: entry["row"].history_date, reverse=True)
         context = {
             **self.admin_site.each_context(request),
-            "title": f"History of {obj}",
+            "title": gettext("History of %(record)s") % {"record": obj},
             "subtitle": None,
             "object": obj,
             "opts": self.model._meta,
@@ -395,7 +400,11 @@ class TrackerAdmin(TrackerFormFieldsMixin, admin.ModelAdmin):
         except (ValidationError, ConflictError) as error:
             self.message_user(request, _message(error), messages.ERROR)
         else:
-            self.message_user(request, f"{obj} was restored to the chosen version, as a new change.", messages.SUCCESS)
+            self.message_user(
+                request,
+                gettext("%(record)s was restored to the chosen version, as a new change.") % {"record": obj},
+                messages.SUCCESS,
+            )
         return HttpResponseRedirect(reverse(f"admin:{_info(self.model)}_history", args=[obj.pk]))
 
     def review_view(self, request, object_id):
@@ -416,13 +425,18 @@ class TrackerAdmin(TrackerFormFieldsMixin, admin.ModelAdmin):
             except (ValidationError, PermissionDenied) as error:
                 self.message_user(request, _message(error), messages.ERROR)
             else:
-                self.message_user(request, f"{obj} is now {obj.get_editorial_state_display()}.", messages.SUCCESS)
+                self.message_user(
+                    request,
+                    gettext("%(record)s is now %(state)s.")
+                    % {"record": obj, "state": obj.get_editorial_state_display()},
+                    messages.SUCCESS,
+                )
                 return HttpResponseRedirect(reverse(f"admin:{_info(self.model)}_change", args=[obj.pk]))
         published = review_service.published_state(obj)
         pending = diff(self.model, snapshot(published), snapshot(obj)) if published is not None else None
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Review of {obj}",
+            "title": gettext("Review of %(record)s") % {"record": obj},
             "subtitle": None,
             "object": obj,
             "opts": self.model._meta,

@@ -9,7 +9,7 @@ from django.forms.models import BaseInlineFormSet
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from tracker.admin.base import CitationInline, PartInline, RelationRulesForm, TrackerAdmin, VersionedForm
 from tracker.admin.dashboard import COUNTRIES, TimelinePeriodFilter
@@ -68,7 +68,9 @@ class EventFormSet(BaseInlineFormSet):
             measure.full_clean(validate_unique=False)
         except ValidationError as error:
             message = " ".join(error.messages)
-            raise ValidationError(f"These events would give the measure impossible dates: {message}") from error
+            raise ValidationError(
+                _("These events would give the measure impossible dates: %(errors)s") % {"errors": message}
+            ) from error
 
 
 class InstrumentEventInline(admin.TabularInline):
@@ -182,15 +184,17 @@ class PolicyInstrumentAdmin(QuickListMixin, TrackerAdmin):
             {"fields": ("slug", ("title_en", "title_zh"), ("kind", "status"), "layers", ("summary_en", "summary_zh"))},
         ),
         (
-            "Who and whom",
+            gettext_lazy("Who and whom"),
             {"fields": ("jurisdiction", "issuing_body", "co_issuers", "affected_jurisdictions", "targets", "products")},
         ),
-        ("Relations", {"fields": ("part_of", "amends", "document_number", "url")}),
+        (gettext_lazy("Relations"), {"fields": ("part_of", "amends", "document_number", "url")}),
         (
-            "Dates",
+            gettext_lazy("Dates"),
             {
-                "description": "A date known only to the month is written as its first day, "
-                "one known only to the year as 1 January; the precision says which.",
+                "description": gettext_lazy(
+                    "A date known only to the month is written as its first day, "
+                    "one known only to the year as 1 January; the precision says which."
+                ),
                 "fields": (
                     ("announced", "announced_precision"),
                     ("effective_from", "effective_from_precision"),
@@ -199,7 +203,7 @@ class PolicyInstrumentAdmin(QuickListMixin, TrackerAdmin):
                 ),
             },
         ),
-        ("Record", {"fields": ("created", "updated"), "classes": ("collapse",)}),
+        (gettext_lazy("Record"), {"fields": ("created", "updated"), "classes": ("collapse",)}),
     )
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
@@ -234,24 +238,24 @@ class PolicyInstrumentAdmin(QuickListMixin, TrackerAdmin):
     def get_queryset(self, request):
         return with_citation_columns(super().get_queryset(request).prefetch_related("events"))
 
-    @admin.display(description="announced", ordering="announced")
+    @admin.display(description=pgettext_lazy("date", "announced"), ordering="announced")
     def announced_display(self, obj):
         return obj.lifecycle_text("announced")
 
-    @admin.display(description="effective from", ordering="effective_from")
+    @admin.display(description=pgettext_lazy("date", "effective from"), ordering="effective_from")
     def effective_from_display(self, obj):
         return obj.lifecycle_text("effective_from")
 
-    @admin.display(description="issuing body")
+    @admin.display(description=gettext_lazy("issuing body"))
     def issuer(self, obj):
         """Not sortable: sorting by the issuer's name sorts every measure (a join no index serves)."""
         return obj.issuing_body
 
-    @admin.display(description="citations")
+    @admin.display(description=gettext_lazy("citations"))
     def citation_count(self, obj):
         return obj.citation_count
 
-    @admin.display(description="lead source")
+    @admin.display(description=gettext_lazy("lead source"))
     def lead_source(self, obj):
         return obj.lead_source
 
@@ -377,11 +381,11 @@ class PilotZoneAdmin(DetailAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("places")
 
-    @admin.display(description="places")
+    @admin.display(description=gettext_lazy("places"))
     def place_names(self, obj):
         return ", ".join(place.name_en for place in obj.places.all())
 
-    @admin.display(description="programme", ordering="instrument__part_of__title_en")
+    @admin.display(description=gettext_lazy("programme"), ordering="instrument__part_of__title_en")
     def programme(self, obj):
         return obj.instrument.part_of
 
@@ -405,6 +409,6 @@ class BanAdmin(DetailAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("scopes")
 
-    @admin.display(description="covers")
+    @admin.display(description=gettext_lazy("covers"))
     def scope_names(self, obj):
         return ", ".join(scope.name_en for scope in obj.scopes.all())

@@ -23,7 +23,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.formats import number_format
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 from rangefilter.filters import DateRangeFilter
 
 from tracker.models import InstrumentCitation, Jurisdiction, PolicyInstrument, Source, StackLayer
@@ -174,7 +174,7 @@ def other_parameters(changelist, own):
 class CountryFilter(admin.SimpleListFilter):
     """Records of a country, its states and its cities (a jurisdiction code starts with its country's)."""
 
-    title = "country"
+    title = gettext_lazy("country")
     parameter_name = "country"
     # Where the record's jurisdiction is, from the listed model.
     jurisdiction_path = "jurisdiction"
@@ -212,13 +212,13 @@ class InForceNowFilter(admin.SimpleListFilter):
     """In force today (``in_force()``), not in force, or undated (``dates_unknown()``: nothing
     says when it began, so ``in_force`` cannot place it).  "no" is neither of the others."""
 
-    title = "in force now"
+    title = gettext_lazy("in force now")
     # The parameter and the values "today" and "dates_unknown" are those links already use.
     parameter_name = "in_force"
     prefix = ""
 
     def lookups(self, request, model_admin):
-        return [("today", "yes"), ("no", "no"), ("dates_unknown", "dates unknown")]
+        return [("today", gettext("yes")), ("no", gettext("no")), ("dates_unknown", gettext("dates unknown"))]
 
     def queryset(self, request, queryset):
         value, today = self.value(), datetime.date.today()
@@ -245,7 +245,7 @@ class LayerFilter(admin.SimpleListFilter):
     (EXISTS on the link table), so no measure comes back twice and nothing needs DISTINCT;
     the parameter is the one Figure 1's cells link with."""
 
-    title = "layer"
+    title = gettext_lazy("layer")
     parameter_name = "layers__id__exact"
 
     def lookups(self, request, model_admin):
@@ -269,7 +269,7 @@ class MeasureInForceNowFilter(InForceNowFilter):
 class InForceOnFilter(admin.ListFilter):
     """Measures in force on a day typed into a date box (today's date until one is chosen)."""
 
-    title = "in force on"
+    title = gettext_lazy("in force on")
     parameter_name = "in_force_on"
     template = "admin/tracker/filters/date_box.html"
 
@@ -357,7 +357,7 @@ class DateRange(DateRangeFilter):
 class CitedSourceFilter(admin.SimpleListFilter):
     """The measures citing one source; shown only when in use (the link from a source's page)."""
 
-    title = "cited source"
+    title = gettext_lazy("cited source")
     parameter_name = "cited_source"
 
     def lookups(self, request, model_admin):
@@ -403,23 +403,23 @@ class MeasureDetailList(QuickListMixin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("instrument__events")
 
-    @admin.display(description="jurisdiction", ordering="instrument__jurisdiction__code")
+    @admin.display(description=gettext_lazy("jurisdiction"), ordering="instrument__jurisdiction__code")
     def jurisdiction(self, obj):
         return obj.instrument.jurisdiction
 
-    @admin.display(description="issuer")
+    @admin.display(description=gettext_lazy("issuer"))
     def issuer(self, obj):
         return obj.instrument.issuing_body or "—"
 
-    @admin.display(description="announced", ordering="instrument__announced")
+    @admin.display(description=pgettext_lazy("date", "announced"), ordering="instrument__announced")
     def announced(self, obj):
         return obj.instrument.lifecycle_text("announced")
 
-    @admin.display(description="effective from", ordering="instrument__effective_from")
+    @admin.display(description=pgettext_lazy("date", "effective from"), ordering="instrument__effective_from")
     def effective_from(self, obj):
         return obj.instrument.lifecycle_text("effective_from")
 
-    @admin.display(description="status", ordering="instrument__status")
+    @admin.display(description=gettext_lazy("status"), ordering="instrument__status")
     def status(self, obj):
         return obj.instrument.get_status_display()
 

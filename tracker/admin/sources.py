@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy
 
 from tracker.admin.base import TrackerAdmin
 from tracker.admin.lists import QuickListMixin, citing_records_html
@@ -13,7 +14,7 @@ class SourceAdmin(QuickListMixin, TrackerAdmin):
     autocomplete_fields = ("publisher_organization", "translation_of")
     readonly_fields = (*TrackerAdmin.readonly_fields, "cited_by")
 
-    @admin.display(description="cited by")
+    @admin.display(description=gettext_lazy("cited by"))
     def cited_by(self, obj):
         """Every record citing this source, by kind (measures, stack layers, indicators …), each linked."""
         if obj is None or obj.pk is None:
