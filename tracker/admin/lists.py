@@ -249,14 +249,17 @@ class LayerFilter(admin.SimpleListFilter):
     parameter_name = "layers__id__exact"
 
     def lookups(self, request, model_admin):
-        return [(str(pk), name) for pk, name in StackLayer.objects.order_by("position").values_list("pk", "name_en")]
+        return [(str(layer.pk), str(layer)) for layer in StackLayer.objects.order_by("position")]
 
     def queryset(self, request, queryset):
         value = self.value()
         if not value:
             return queryset
         if not value.isdigit():
-            messages.error(request, f"Layer: {value!r} is not a layer's id. The list is not filtered by it.")
+            messages.error(
+                request,
+                gettext("Layer: %(value)r is not a layer's id. The list is not filtered by it.") % {"value": value},
+            )
             return queryset
         links = PolicyInstrument.layers.through.objects.filter(policyinstrument=OuterRef("pk"), stacklayer=value)
         return queryset.filter(Exists(links))
@@ -285,7 +288,10 @@ class InForceOnFilter(admin.ListFilter):
             except ValueError:
                 messages.error(
                     request,
-                    f"In force on: {value!r} is not a date; write it as YYYY-MM-DD. The list is not filtered by it.",
+                    gettext(
+                        "In force on: %(value)r is not a date; write it as YYYY-MM-DD. The list is not filtered by it."
+                    )
+                    % {"value": value},
                 )
 
     def has_output(self):
