@@ -18,8 +18,9 @@ Figures at 100,078 measures (PostgreSQL 15, two shared cores, load average about
 | Figure 1 | 778 | 8 | ``layer_kind_matrix``, 667 ms (its COUNT(DISTINCT) sorts; without DISTINCT about half) |
 
 The 14 queries include the session, the user and the permissions; tests/test_admin_dashboard.py
-checks that their number does not grow with the records.  Before the change sets' measures were read unsorted, the front page took 1.9 s:
-the synthetic data's one change set of 100,000 measures was sorted on disk.
+checks that their number does not grow with the records.  Before the change sets' measures were
+read unsorted, the front page took 1.9 s: the synthetic data's one change set of 100,000
+measures was sorted on disk.
 """
 
 import argparse
