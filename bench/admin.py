@@ -18,14 +18,13 @@ of SQL queries of one more request.  A case over ``TARGET_MS`` (or every case, w
 """
 
 import argparse
-import os
 import statistics
 import sys
 import time
 from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
 
-from bench.write_path import code_version, drop_database, ensure_database, setup_django
+from bench.write_path import code_version, drop_database, prepare_scratch_database
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/tracker_bench_admin"
 DEFAULT_MEASURES = 100_000
@@ -176,22 +175,7 @@ def explain(sql):
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     print(f"Code: {code_version()}")
-    created = ensure_database(args.database_url)
-    print(f"{'Created' if created else 'Reusing'} {urlsplit(args.database_url).path.lstrip('/')}.")
-    # The test client's host.
-    os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver"
-    setup_django(args.database_url)
-
-    from django.core.management import call_command
-
-    from bench.synthetic import generate, highest_index
-    from tracker.importers.fixtures import load_fixtures
-
-    call_command("migrate", interactive=False, verbosity=0)
-    if not highest_index():
-        # A database with synthetic measures has had its fixtures loaded before them.
-        load_fixtures()
-    generate(args.measures, seed=args.seed)
+    prepare_scratch_database(args.database_url, args.measures, args.seed)
 
     from django.conf import settings
     from django.test.utils import override_settings

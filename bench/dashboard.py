@@ -24,12 +24,11 @@ measures was sorted on disk.
 """
 
 import argparse
-import os
 import sys
 from urllib.parse import urlsplit
 
 from bench.admin import analyst_client, explain, measure_case
-from bench.write_path import code_version, drop_database, ensure_database, setup_django
+from bench.write_path import code_version, drop_database, prepare_scratch_database
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/tracker_bench_dashboard"
 DEFAULT_MEASURES = 100_000
@@ -53,22 +52,12 @@ def parse_args(argv):
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     print(f"Code: {code_version()}")
-    created = ensure_database(args.database_url)
-    print(f"{'Created' if created else 'Reusing'} {urlsplit(args.database_url).path.lstrip('/')}.")
-    os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver"
-    setup_django(args.database_url)
+    prepare_scratch_database(args.database_url, args.measures, args.seed)
     from django.conf import settings
-    from django.core.management import call_command
     from django.test.utils import override_settings
 
-    from bench.synthetic import generate, highest_index
-    from tracker.importers.fixtures import load_fixtures
     from tracker.models import PolicyInstrument
 
-    call_command("migrate", interactive=False, verbosity=0)
-    if not highest_index():
-        load_fixtures()
-    generate(args.measures, seed=args.seed)
     print(f"{PolicyInstrument.objects.count():,} measures.")
     static = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
     storages = {**settings.STORAGES, "staticfiles": static}
@@ -76,8 +65,8 @@ def main(argv=None):
         client = analyst_client()
         print(f"{'page':<16} {'median ms':>9} {'queries':>7}")
         for name, path in PAGES:
-            median, queries, slowest = measure_case(client, path, args.repetitions)
-            print(f"{name:<16} {median:>9.1f} {queries:>7}")
+            figure, slowest = measure_case(client, path, args.repetitions)
+            print(f"{name:<16} {figure.wall_ms:>9.1f} {figure.queries:>7}")
             print(f"    slowest query ({float(slowest['time']) * 1000:.1f} ms): {slowest['sql'][:300]}")
             if args.explain:
                 print("    " + explain(slowest["sql"]).replace("\n", "\n    "))

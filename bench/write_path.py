@@ -83,6 +83,26 @@ def ensure_database(url):
         return True
 
 
+def prepare_scratch_database(url, measures, seed):
+    """The scratch database of the admin's benchmarks: created or reused, Django set up on it
+    for the test client, migrated, with the shipped fixtures and ``measures`` synthetic measures."""
+    created = ensure_database(url)
+    print(f"{'Created' if created else 'Reusing'} {urlsplit(url).path.lstrip('/')}.")
+    os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver"  # the test client's host
+    setup_django(url)
+
+    from django.core.management import call_command
+
+    from bench.synthetic import generate, highest_index
+    from tracker.importers.fixtures import load_fixtures
+
+    call_command("migrate", interactive=False, verbosity=0)
+    if not highest_index():
+        # A database with synthetic measures has had its fixtures loaded before them.
+        load_fixtures()
+    generate(measures, seed=seed)
+
+
 def drop_database(url):
     import psycopg
     from django.db import connections
