@@ -1,5 +1,6 @@
 """The admin's "Sync a fixture file": upload, dry-run preview (writes nothing), apply."""
 
+import html
 import json
 
 import pytest
@@ -12,6 +13,7 @@ from tracker.choices import ChangeVia
 from tracker.importers.fixtures import dumps
 from tracker.models import ChangeSet, Organization, SyncBase
 from tracker.services import Actor
+from tracker.services.preferences import choose_language
 
 pytestmark = pytest.mark.django_db
 
@@ -172,3 +174,75 @@ def test_an_oversized_upload_is_refused(reviewer, settings, upload_dir):
     assert "too large" in response.content.decode()
     assert stored_files(upload_dir) == [] and database_snapshot() == before
     assert not ChangeSet.objects.filter(via=ChangeVia.FIXTURES, source__contains="uploaded-by").exists()
+
+
+def a_file_with_problems(body):
+    """An organizations file with a problem of each kind the sync reports, and one good change."""
+    good = as_in_files(body)
+    good["fields"]["description"] = "Changed beside the problems."
+    new = {"slug": "new-body", "name_en": "New body", "name_zh": "新機構", "kind": "company"}
+    return [
+        good,
+        {"model": "tracker.organization", "pk": 7, "fields": {**new, "founded": "1999"}},
+        {"model": "tracker.nosuchthing", "fields": {}},
+        {"model": "tracker.organization", "fields": {**new, "slug": "nowhere", "jurisdiction": ["ZZ"]}},
+        {"model": "tracker.organization", "fields": {**new, "slug": "typed", "name_en": 5, "kind": "spaceship"}},
+    ]
+
+
+def preview_text(user, content, name="02_organizations.json"):
+    client = client_for(user)
+    preview = client.get(upload(client, content, name)["Location"])
+    assert preview.status_code == 200
+    return html.unescape(preview.content.decode())
+
+
+def test_the_problems_and_the_summary_speak_the_reviewers_language(reviewer, second_reviewer, body):
+    choose_language(user=reviewer, language="zh-hant")
+    before = database_snapshot()
+
+    chinese = preview_text(reviewer, a_file_with_problems(body))
+
+    assert '<html lang="zh-hant"' in chinese and 'id="sync-errors"' in chinese
+    for message in (
+        '"pk": 7：紀錄一律以自然鍵比對，從不使用數字編號；請移除 "pk"。',
+        "不明的欄位：tracker.organization 沒有 'founded' 欄位。",
+        "tracker.nosuchthing（第 3 筆紀錄）",
+        "不明的模型 'tracker.nosuchthing'。",
+        "資料庫與所有資料檔中，都沒有自然鍵為 ['ZZ'] 的 tracker.jurisdiction。",
+        "應為 文字，而不是 5。",
+        "數值 'spaceship' 不是有效的選項。",  # Django's own message, in its own translation
+    ):
+        assert message in chinese, message
+    summary = chinese.split('id="sync-summary">', 1)[1].split("</pre>", 1)[0]
+    assert "1 個檔案，共" in summary and "筆紀錄：新增 " in summary and "未變更" in summary
+    assert "試執行：沒有寫入任何資料。" in summary
+    for english in ("unknown field", "natural key", "records from", "created", "Dry run", "(record 3)", "expected"):
+        assert english not in chinese.split('id="sync-counts"', 1)[1], english
+
+    english = preview_text(second_reviewer, a_file_with_problems(body))
+
+    for message in (
+        '"pk": 7: records are matched by their natural keys, never by a numeric id; remove "pk".',
+        "unknown field: tracker.organization has no field 'founded'.",
+        "tracker.nosuchthing (record 3)",
+        "unknown model 'tracker.nosuchthing'.",
+        "no tracker.jurisdiction has the natural key ['ZZ'], neither in the database nor in any fixture file.",
+        "expected text, not 5.",
+        "Value 'spaceship' is not a valid choice.",
+        " records from 1 files: ",
+        "Dry run: nothing was written.",
+    ):
+        assert message in english, message
+    assert "紀錄" not in english and "資料檔" not in english
+    assert database_snapshot() == before
+
+
+def test_a_malformed_file_is_reported_in_the_reviewers_language(reviewer):
+    choose_language(user=reviewer, language="zh-hant")
+    broken = b'[\n  {"model": "tracker.organization", "fields": {}}\n  {"model": "tracker.organization"}\n]\n'
+
+    text = preview_text(reviewer, broken, "broken.json")
+
+    assert "broken.json:3:3" in text and "JSON 格式錯誤：此處應有「,」分隔符號。" in text
+    assert "malformed JSON" not in text

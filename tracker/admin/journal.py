@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from tracker.choices import ChangeKind, ChangeVia
-from tracker.importers.diff import PREFERENCES
+from tracker.importers.diff import PREFER_DATABASE, PREFER_FILES, PREFERENCES
 from tracker.importers.fixtures import FixtureError, display_path
 from tracker.importers.sync import SyncRefused, sync_fixtures
 from tracker.models import ChangeSet, record_models
@@ -213,6 +213,11 @@ def _show(value):
     return json.dumps(value, ensure_ascii=False)
 
 
+def _side(prefer):
+    """The side a conflict was settled in favour of, in the page's language."""
+    return {PREFER_FILES: _("file"), PREFER_DATABASE: _("database")}.get(prefer, "")
+
+
 def _report(result, path, name):
     """The result of a sync as the template shows it, the stored file named by its own name."""
     shown = display_path(path)
@@ -242,6 +247,7 @@ def _report(result, path, name):
             "file": _show(conflict.file),
             "database": _show(conflict.database),
             "settled": conflict.settled,
+            "settled_side": _side(conflict.settled),
         }
         for record, conflict in result.conflicts
     ]
@@ -392,4 +398,12 @@ class FixtureUploadViews:
             _("%(name)s was synced: %(summary)s") % {"name": name, "summary": report["summary"].splitlines()[-1]},
             messages.SUCCESS,
         )
-        return self._render(request, "applied", name=name, prefer=prefer, changesets=list(changesets), **report)
+        return self._render(
+            request,
+            "applied",
+            name=name,
+            prefer=prefer,
+            prefer_side=_side(prefer),
+            changesets=list(changesets),
+            **report,
+        )

@@ -22,6 +22,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tracker.models import Tombstone
 from tracker.services.records import SYSTEM_FIELDS
@@ -60,7 +62,7 @@ def fixture_paths(directory=None):
     directory = Path(directory or settings.TRACKER_FIXTURE_DIR)
     paths = sorted(directory.glob("*.json"))
     if not paths:
-        raise FixtureError(f"No fixture files (*.json) in {directory}.")
+        raise FixtureError(_("No fixture files (*.json) in %(directory)s.") % {"directory": directory})
     return paths
 
 
@@ -101,17 +103,19 @@ def read_entries(path):
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise FixtureSyntaxError(Problem(shown, None, f"cannot be read: {error}")) from error
+        raise FixtureSyntaxError(Problem(shown, None, _("cannot be read: %(error)s") % {"error": error})) from error
     decoder = json.JSONDecoder()
     lines = _Lines(text)
 
     def malformed(position, message):
         line, column = lines.at(position)
-        return FixtureSyntaxError(Problem(shown, line, f"malformed JSON: {message}.", column=column))
+        return FixtureSyntaxError(
+            Problem(shown, line, _("malformed JSON: %(message)s.") % {"message": message}, column=column)
+        )
 
     position = _skip(text, 0)
     if not text.startswith("[", position):
-        raise malformed(position, "a fixture file holds a JSON list of records, [ ... ]")
+        raise malformed(position, _("a fixture file holds a JSON list of records, [ ... ]"))
     position = _skip(text, position + 1)
     index = 0
     if not text.startswith("]", position):
@@ -120,7 +124,12 @@ def read_entries(path):
                 data, end = decoder.raw_decode(text, position)
             except json.JSONDecodeError as error:
                 raise FixtureSyntaxError(
-                    Problem(shown, error.lineno, f"malformed JSON: {error.msg}.", column=error.colno)
+                    Problem(
+                        shown,
+                        error.lineno,
+                        _("malformed JSON: %(message)s.") % {"message": error.msg},
+                        column=error.colno,
+                    )
                 ) from error
             yield Entry(path=shown, name=path.name, line=lines.at(position)[0], index=index, data=data)
             index += 1
@@ -128,13 +137,15 @@ def read_entries(path):
             if text.startswith(",", position):
                 position = _skip(text, position + 1)
                 if text.startswith("]", position) or position == len(text):
-                    raise malformed(position, "Expecting value (a comma before the end of the list)")
+                    raise malformed(position, _("Expecting value (a comma before the end of the list)"))
                 continue
             if text.startswith("]", position):
                 break
-            raise malformed(position, "Expecting ',' delimiter" if position < len(text) else "the list is not closed")
+            raise malformed(
+                position, _("Expecting ',' delimiter") if position < len(text) else _("the list is not closed")
+            )
     if _skip(text, position + 1) != len(text):
-        raise malformed(_skip(text, position + 1), "Extra data after the list")
+        raise malformed(_skip(text, position + 1), _("Extra data after the list"))
 
 
 def _skip(text, position):
@@ -172,13 +183,13 @@ def record_fields(model):
     return own + list(model._meta.many_to_many)
 
 
-_EXPECTED = [
-    (models.BooleanField, (bool,), "true or false"),
-    (models.IntegerField, (int,), "a whole number"),
-    (models.DecimalField, (str, int, float), 'a number, written as a string ("12.50")'),
-    (models.DateField, (str,), 'a date, written "YYYY-MM-DD"'),
-    (models.CharField, (str,), "text"),
-    (models.TextField, (str,), "text"),
+_EXPECTED = [  # lazy: named in the language of the run that reports them
+    (models.BooleanField, (bool,), gettext_lazy("true or false")),
+    (models.IntegerField, (int,), gettext_lazy("a whole number")),
+    (models.DecimalField, (str, int, float), gettext_lazy('a number, written as a string ("12.50")')),
+    (models.DateField, (str,), gettext_lazy('a date, written "YYYY-MM-DD"')),
+    (models.CharField, (str,), gettext_lazy("text")),
+    (models.TextField, (str,), gettext_lazy("text")),
 ]
 
 
@@ -189,7 +200,10 @@ def parse_value(model_field, raw):
     for kind, types, wanted in _EXPECTED:
         if isinstance(model_field, kind):
             if isinstance(raw, bool) and bool not in types or not isinstance(raw, types):
-                raise ValidationError(f"expected {wanted}, not {json.dumps(raw, ensure_ascii=False)}.")
+                raise ValidationError(
+                    _("expected %(wanted)s, not %(value)s.")
+                    % {"wanted": wanted, "value": json.dumps(raw, ensure_ascii=False)}
+                )
             break
     if isinstance(model_field, models.DecimalField) and isinstance(raw, float):
         raw = repr(raw)

@@ -28,6 +28,7 @@ from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist, Valida
 from django.db import DEFAULT_DB_ALIAS, models, transaction
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from tracker.choices import ChangeKind, ChangeVia, EditorialState
 from tracker.importers.diff import PREFER_DATABASE, PREFER_FILES, changed_fields, merge
@@ -221,7 +222,9 @@ class FileRecord:
             return f"{self.label} {key_text(self.key)}"
         fields = self.entry.data.get("fields") if isinstance(self.entry.data, dict) else None
         hint = next((fields[name] for name in ("slug", "code") if isinstance(fields, dict) and fields.get(name)), None)
-        return f"{self.label} {hint}" if isinstance(hint, str) else f"{self.label} (record {self.entry.index + 1})"
+        if isinstance(hint, str):
+            return f"{self.label} {hint}"
+        return _("%(model)s (record %(number)d)") % {"model": self.label, "number": self.entry.index + 1}
 
     @property
     def pk(self):
@@ -268,14 +271,14 @@ class SyncResult:
             counter = getattr(self, name)
             return counts(counter) if label is None else counter[label]
 
-        text = (
-            f"{get('created')} created, {get('updated')} updated, {get('unchanged')} unchanged, "
-            f"{get('conflicted')} conflicts, {get('pruned')} pruned"
-        )
+        text = _(
+            "%(created)d created, %(updated)d updated, %(unchanged)d unchanged, %(conflicted)d conflicts, "
+            "%(pruned)d pruned"
+        ) % {name: get(name) for name in self.COLUMNS}
         if get("deleted"):
-            text += f", {get('deleted')} deleted in the database and not brought back"
+            text += _(", %(count)d deleted in the database and not brought back") % {"count": get("deleted")}
         if get("gone"):
-            text += f", {get('gone')} no longer in the files (kept; --prune withdraws them)"
+            text += _(", %(count)d no longer in the files (kept; --prune withdraws them)") % {"count": get("gone")}
         return text
 
     def summary(self):
@@ -283,14 +286,22 @@ class SyncResult:
         labels = sorted(set().union(*(getattr(self, name) for name in names)))
         lines = [f"{label}: {self._line(None, label)}" for label in labels]
         lines.extend(
-            f"  not brought back (deleted in the database): {record.name} ({record.where})"
+            _("  not brought back (deleted in the database): %(record)s (%(where)s)")
+            % {"record": record.name, "where": record.where}
             for record in self.not_brought_back[:20]
         )
-        lines.append(f"{self.total} records from {len(self.files)} files: {self._line(lambda c: sum(c.values()))}.")
+        lines.append(
+            _("%(total)d records from %(files)d files: %(counts)s.")
+            % {"total": self.total, "files": len(self.files), "counts": self._line(lambda c: sum(c.values()))}
+        )
         if self.conflicts and self.prefer:
-            lines.append(f"{len(self.conflicts)} conflicting field(s) settled in favour of the {self.prefer}.")
+            settled = {
+                PREFER_FILES: _("%(count)d conflicting field(s) settled in favour of the files."),
+                PREFER_DATABASE: _("%(count)d conflicting field(s) settled in favour of the database."),
+            }[self.prefer]
+            lines.append(settled % {"count": len(self.conflicts)})
         if self.dry_run:
-            lines.append("Dry run: nothing was written.")
+            lines.append(_("Dry run: nothing was written."))
         return "\n".join(lines)
 
     def diff_text(self):
@@ -299,29 +310,40 @@ class SyncResult:
         for sign, name, where, fields in self.changes:
             lines.append(f"{sign} {name} ({where})")
             lines.extend(f"    {field_name}: {_show(before)} → {_show(after)}" for field_name, before, after in fields)
-        return "\n".join(lines) if lines else "No changes."
+        return "\n".join(lines) if lines else _("No changes.")
 
     def conflict_text(self, conflicts=None):
         lines = []
         for record, conflict in self.conflicts if conflicts is None else conflicts:
-            side = {PREFER_FILES: "the file's", PREFER_DATABASE: "the database's"}.get(conflict.settled)
-            lines.append(
-                f"{record.where}: {record.name}: {conflict.field}: base {_show(conflict.base)}, "
-                f"file {_show(conflict.file)}, database {_show(conflict.database)}"
-                + (f" (settled: {side} value)" if side else "")
-            )
+            values = {
+                "where": record.where,
+                "record": record.name,
+                "field": conflict.field,
+                "base": _show(conflict.base),
+                "file": _show(conflict.file),
+                "database": _show(conflict.database),
+            }
+            text = _("%(where)s: %(record)s: %(field)s: base %(base)s, file %(file)s, database %(database)s") % values
+            settled = {
+                PREFER_FILES: _(" (settled: the file's value)"),
+                PREFER_DATABASE: _(" (settled: the database's value)"),
+            }.get(conflict.settled, "")
+            lines.append(text + settled)
         return "\n".join(lines)
 
     def refusal(self):
-        parts = ["Nothing was written."]
+        parts = [_("Nothing was written.")]
         if self.problems:
-            parts.append(f"{len(self.problems)} problem(s) in the fixture files:")
+            parts.append(_("%(count)d problem(s) in the fixture files:") % {"count": len(self.problems)})
             parts.extend(f"  {problem}" for problem in self.problems)
         if self.unsettled:
             parts.append(
-                f"{len(self.unsettled)} conflict(s): fields changed both in the files and in the database since "
-                "the last sync (or, for a record never synced, different on the two sides). Edit the file or the "
-                "record, or choose a side with --prefer files or --prefer database:"
+                _(
+                    "%(count)d conflict(s): fields changed both in the files and in the database since the last "
+                    "sync (or, for a record never synced, different on the two sides). Edit the file or the "
+                    "record, or choose a side with --prefer files or --prefer database:"
+                )
+                % {"count": len(self.unsettled)}
             )
             parts.extend(f"  {line}" for line in self.conflict_text(self.unsettled).splitlines())
         return "\n".join(parts)
@@ -468,27 +490,31 @@ class Sync:
     def parse(self, record):
         data = record.entry.data
         if not isinstance(data, dict):
-            return self.problem(record, 'a record is a JSON object with "model" and "fields".')
+            return self.problem(record, _('a record is a JSON object with "model" and "fields".'))
         if "pk" in data:
             self.problem(
                 record,
-                f'"pk": {data["pk"]!r}: records are matched by their natural keys, never by a numeric id; remove "pk".',
+                _('"pk": %(pk)r: records are matched by their natural keys, never by a numeric id; remove "pk".')
+                % {"pk": data["pk"]},
             )
         for name in sorted(set(data) - {"model", "fields", "pk"}):
-            self.problem(record, f'unknown key {name!r}: a record has "model" and "fields" only.')
+            self.problem(record, _('unknown key %(key)r: a record has "model" and "fields" only.') % {"key": name})
         label = data.get("model")
         try:
             model = apps.get_model(label) if isinstance(label, str) else None
         except (LookupError, ValueError):
             model = None
         if model is None:
-            return self.problem(record, f"unknown model {label!r}.")
+            return self.problem(record, _("unknown model %(model)r.") % {"model": label})
         if model not in self.syncable:
-            return self.problem(record, f"{model._meta.label_lower} is not one of the records the fixture files hold.")
+            return self.problem(
+                record,
+                _("%(model)s is not one of the records the fixture files hold.") % {"model": model._meta.label_lower},
+            )
         record.model = model
         fields = data.get("fields")
         if not isinstance(fields, dict):
-            return self.problem(record, '"fields" must be a JSON object of field names and values.')
+            return self.problem(record, _('"fields" must be a JSON object of field names and values.'))
         for name, raw in fields.items():
             self.parse_field(record, name, raw)
 
@@ -503,16 +529,21 @@ class Sync:
             or not (model_field.concrete or model_field.many_to_many)
             or (model_field.auto_created and not model_field.primary_key)
         ):
-            return self.problem(record, f"unknown field: {model._meta.label_lower} has no field {name!r}.", name)
+            return self.problem(
+                record,
+                _("unknown field: %(model)s has no field %(field)r.")
+                % {"model": model._meta.label_lower, "field": name},
+                name,
+            )
         if name in SYSTEM_FIELDS:
             if name == "id":
-                self.problem(record, "records are matched by their natural keys, never by a numeric id.", name)
+                self.problem(record, _("records are matched by their natural keys, never by a numeric id."), name)
             return None  # kept by the services (timestamps, versions, review state): a dump's are ignored
         if model_field.many_to_many:
             if not isinstance(raw, list) or not all(_is_key(item) for item in raw):
                 record.unreadable.add(name)
                 return self.problem(
-                    record, 'links are written as a list of natural keys, each a list: [["US"], ["CN"]].', name
+                    record, _('links are written as a list of natural keys, each a list: [["US"], ["CN"]].'), name
                 )
             record.references[name] = raw
         elif model_field.is_relation:
@@ -520,7 +551,10 @@ class Sync:
                 record.unreadable.add(name)
                 related = model_field.related_model._meta.label_lower
                 return self.problem(
-                    record, f"a reference is written as the {related}'s natural key in a list, not {raw!r}.", name
+                    record,
+                    _("a reference is written as the %(model)s's natural key in a list, not %(value)r.")
+                    % {"model": related, "value": raw},
+                    name,
                 )
             record.references[name] = raw
         else:
@@ -545,13 +579,16 @@ class Sync:
         if other is not None or (model._meta.label_lower, encoded) in self.tombstones:
             return None  # deleted in the database; the caller decides what that means for its record
         if record is not None:
-            elsewhere = " that could be read" if self.syntax_errors else ""
-            self.problem(
-                record,
-                f"no {model._meta.label_lower} has the natural key {list(key)!r}, neither in the database nor in "
-                f"any fixture file{elsewhere}.",
-                field_name,
-            )
+            if self.syntax_errors:
+                message = _(
+                    "no %(model)s has the natural key %(key)r, neither in the database nor in any fixture file "
+                    "that could be read."
+                )
+            else:
+                message = _(
+                    "no %(model)s has the natural key %(key)r, neither in the database nor in any fixture file."
+                )
+            self.problem(record, message % {"model": model._meta.label_lower, "key": list(key)}, field_name)
         return None
 
     def identify(self, record):
@@ -579,22 +616,22 @@ class Sync:
             if refers_to_deleted and not record.failed:
                 self._not_brought_back(record)  # a part of a deleted record: its key went with it
             elif not record.failed:
-                self.problem(record, "its natural key is incomplete: give every field the key is made of.")
+                self.problem(record, _("its natural key is incomplete: give every field the key is made of."))
             return
         record.key = key
         other = self.index.get((model, record.encoded))
         if other is not None:
             return self.problem(
                 record,
-                f"duplicate natural key: {other.where} is the same {model._meta.label_lower}; each record appears "
-                "once in the files.",
+                _("duplicate natural key: %(where)s is the same %(model)s; each record appears once in the files.")
+                % {"where": other.where, "model": model._meta.label_lower},
             )
         base = self.bases.get((record.label, record.encoded))
         if base is not None and base.file in self.skipped and base.file != record.entry.name:
             return self.problem(
                 record,
-                f"duplicate natural key: {base.file} holds the same {model._meta.label_lower}; each record "
-                "appears once in the files.",
+                _("duplicate natural key: %(file)s holds the same %(model)s; each record appears once in the files.")
+                % {"file": base.file, "model": model._meta.label_lower},
             )
         # Registered even when it failed: records referring to it are then not told it exists nowhere.
         self.index[model, record.encoded] = record
@@ -645,7 +682,8 @@ class Sync:
             if not (many or model_field.null or written is not None or model_field.name in record.unreadable):
                 self.problem(
                     record,
-                    f"required: name the {model_field.related_model._meta.verbose_name} by its natural key.",
+                    _("required: name the %(model)s by its natural key.")
+                    % {"model": model_field.related_model._meta.verbose_name},
                     model_field.name,
                 )
         exclude = {f.name for f, _ in _relations(model)} | SYSTEM_FIELDS | record.unreadable
@@ -864,7 +902,10 @@ class Sync:
             self.report(record, error)
             return
         except ConflictError as error:
-            self.problem(record, f"changed in the database while the sync ran ({error}); run the sync again.")
+            self.problem(
+                record,
+                _("changed in the database while the sync ran (%(error)s); run the sync again.") % {"error": error},
+            )
             return
         if again:
             return
@@ -929,7 +970,12 @@ class Sync:
                 self.result.pruned[label] += 1
             except (ValidationError, DeletionRefused) as error:
                 self.result.problems.append(
-                    Problem(file=actor.source, line=None, record=name, message=f"cannot be pruned: {error}")
+                    Problem(
+                        file=actor.source,
+                        line=None,
+                        record=name,
+                        message=_("cannot be pruned: %(error)s") % {"error": error},
+                    )
                 )
 
     def _ancestor_gone(self, model, row, gone):
