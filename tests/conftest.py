@@ -32,6 +32,17 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _language_restored():
+    """Each test ends in the language it began in: a request from someone who chose Chinese
+    activates it for the whole thread (the locale middleware), and what a later test builds
+    outside a request (the sync's messages) would otherwise come out in Chinese."""
+    from django.utils import translation
+
+    with translation.override(translation.get_language()):
+        yield
+
+
 def login(username, *groups):
     """A staff login in the named role groups (created by the roles migration)."""
     user = get_user_model().objects.create_user(username=username, password=f"{username}-test-password", is_staff=True)
