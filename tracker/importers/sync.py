@@ -945,7 +945,7 @@ class Sync:
             row = self.state.find(model, encoded)
             gone[label, encoded] = (model, row, base)
         if not self.prune:
-            for (label, _), (_, row, _) in gone.items():
+            for (label, _key), (_model, row, _base) in gone.items():  # "_" is the messages' gettext
                 if row is not None:
                     self.result.gone[label] += 1
             return
