@@ -195,8 +195,56 @@ def test_the_english_full_text_condition_is_served_by_its_index():
 
     queryset = PolicyInstrument.objects.search("controlling").order_by().values("pk")
     sql, params = queryset.query.sql_with_params()
+    # The stored document is compared, never computed row by row.
+    assert '"english_document" @@' in sql and "to_tsvector" not in sql, sql
     with pg.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute(f"EXPLAIN {sql}", params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "instrument_english_text" in plan, plan
+    assert "instrument_english_document" in plan, plan
+
+
+def _documents_differing_from_english_text():
+    """Measures whose stored English document is not what ``english_text()`` computes of them."""
+    rows = PolicyInstrument._base_manager.annotate(
+        computed=querysets.english_text(), stored=querysets.EnglishDocument()
+    ).values_list("slug", "computed", "stored")
+    return [slug for slug, computed, stored in rows if computed != stored]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the stored document is PostgreSQL's")
+def test_the_stored_english_document_is_what_english_text_computes_after_every_write():
+    # The report's measures, as loaded; then a measure saved, changed, emptied and bulk-inserted.
+    assert PolicyInstrument.objects.count() > 50
+    assert _documents_differing_from_english_text() == []
+    written = measure(title_en="Quantum sensing export rules", summary_en="Controlling the sale of sensors.")
+    assert set(slugs("controlled")) >= {written.slug} and set(slugs("sensor")) >= {written.slug}
+    written.title_en, written.summary_en = "Rules on drones", ""
+    written.save()
+    assert written.slug not in slugs("controlled") and written.slug in slugs("drone")
+    PolicyInstrument.objects.filter(pk=written.pk).update(summary_en="Exporting drones.")
+    bulk = factories.instrument(title_en="Bulk inserted statutes", summary_en="")
+    PolicyInstrument._base_manager.bulk_create([bulk])
+    assert set(slugs("exported")) >= {written.slug} and set(slugs("statute")) >= {bulk.slug}
+    assert _documents_differing_from_english_text() == []
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the stored document is PostgreSQL's")
+def test_the_stored_english_document_is_unknown_to_django_and_its_history():
+    # Django never writes it (a generated column refuses writes), and the history's copy of a
+    # measure has no such column: it is PostgreSQL's alone.
+    from tracker.services.records import history_model
+
+    names = {field.column for field in PolicyInstrument._meta.concrete_fields}
+    history_names = {field.column for field in history_model(PolicyInstrument)._meta.concrete_fields}
+    assert querysets.ENGLISH_DOCUMENT not in names | history_names
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT table_name, is_generated FROM information_schema.columns WHERE column_name = %s",
+            [querysets.ENGLISH_DOCUMENT],
+        )
+        assert cursor.fetchall() == [(PolicyInstrument._meta.db_table, "ALWAYS")]
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = %s", [PolicyInstrument._meta.db_table])
+        indexes = {row[0] for row in cursor.fetchall()}
+    # Migration 0013's index on the computed expression is read by nothing any more.
+    assert "instrument_english_document" in indexes and "instrument_english_text" not in indexes

@@ -7,7 +7,8 @@ from functools import cache, lru_cache, reduce
 from operator import add, or_
 
 from django.db import connections, models
-from django.db.models import Case, Count, F, FloatField, Lookup, Q, Value, When
+from django.db.models import Case, Count, Expression, F, FloatField, Lookup, Q, Value, When
+from django.db.models.expressions import Col
 from django.db.models.functions import Length, Substr
 from django.utils.text import smart_split, unescape_string_literal
 
@@ -169,10 +170,50 @@ class PolicyInstrumentQuerySet(ReviewedQuerySet):
 
 
 def english_text():
-    """The measure's English text as a full-text document; migration 0013's index is on it."""
+    """The measure's English text as a full-text document: what migration 0018's stored column
+    ``english_document`` holds (``EnglishDocument`` reads it)."""
     from django.contrib.postgres.search import SearchVector
 
     return SearchVector("title_en", "summary_en", config="english")
+
+
+# The measure's column holding ``english_text()``, computed and stored by PostgreSQL (migration
+# 0018); Django's models do not know it, so nothing writes it but PostgreSQL.
+ENGLISH_DOCUMENT = "english_document"
+
+
+class EnglishDocument(Expression):
+    """The measure's stored English document (``ENGLISH_DOCUMENT``), on PostgreSQL.
+
+    Compared with a query, it costs a row a comparison where ``english_text()`` would compute
+    the document of each row tested, and its GIN index serves a bitmap scan alike.  Resolved
+    into the column of the query's own table (its alias, relabelled in a subquery).
+    """
+
+    def _resolve_output_field(self):
+        from django.contrib.postgres.search import SearchVectorField
+
+        return SearchVectorField()
+
+    def resolve_expression(self, query=None, allow_joins=True, reuse=None, summarize=False, for_save=False):
+        return Col(query.get_initial_alias(), english_document_field())
+
+    def as_sql(self, compiler, connection):
+        raise TypeError("EnglishDocument is a column of a measures' query: resolve it in one.")
+
+
+@cache
+def english_document_field():
+    """``ENGLISH_DOCUMENT`` as a field of the measure's table, for the query's column only: it is
+    not added to the model, whose state and writes leave it out."""
+    from django.contrib.postgres.search import SearchVectorField
+
+    from tracker.models import PolicyInstrument
+
+    field = SearchVectorField()
+    field.set_attributes_from_name(ENGLISH_DOCUMENT)
+    field.model = PolicyInstrument
+    return field
 
 
 def search_words(text):
@@ -228,7 +269,7 @@ def script_variants(word):
 # stands for the names, abbreviations and aliases of the measure's issuer and targets.
 ORGANIZATION_NAMES = "organization names"
 # ... and, last, for the English words of the title and summary as PostgreSQL's full-text
-# search reads them, stemmed: "controlling" finds "export controls" (migration 0013's index).
+# search reads them, stemmed: "controlling" finds "export controls" (migration 0018's column).
 ENGLISH_WORDS = "english words"
 SEARCH_TIERS = (
     ("title_en", 4.0),
@@ -335,10 +376,10 @@ class SearchTerm:
 
     def stemmed(self):
         """The word, stemmed, is among the English words of the title and summary (PostgreSQL
-        full-text search, served by the GIN index of migration 0013 on the same expression)."""
+        full-text search on the stored document of migration 0018, and its GIN index)."""
         from django.contrib.postgres.search import SearchQuery, SearchVectorExact
 
-        return Q(SearchVectorExact(english_text(), SearchQuery(self.word, config="english")))
+        return Q(SearchVectorExact(EnglishDocument(), SearchQuery(self.word, config="english")))
 
     @property
     def stems(self):

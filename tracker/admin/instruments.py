@@ -25,6 +25,7 @@ from tracker.admin.lists import (
     QuickListMixin,
     with_citation_columns,
 )
+from tracker.admin.search import MeasureSearchMixin
 from tracker.choices import InstrumentKind
 from tracker.models import (
     DETAIL_MODELS,
@@ -267,7 +268,7 @@ class FundParticipantInline(admin.TabularInline):
 
 
 @admin.register(Fund)
-class FundAdmin(MeasureDetailList, TrackerAdmin):
+class FundAdmin(MeasureSearchMixin, MeasureDetailList, TrackerAdmin):
     list_display = (
         "instrument",
         "amount_display",
@@ -355,7 +356,7 @@ class StackLayerAdmin(TrackerAdmin):
         return TemplateResponse(request, "admin/tracker/stacklayer/matrix.html", context)
 
 
-class DetailAdmin(MeasureDetailList, TrackerAdmin):
+class DetailAdmin(MeasureSearchMixin, MeasureDetailList, TrackerAdmin):
     """A kind's details listed on their own; they are edited on their measure's page too."""
 
     search_fields = ("instrument__title_en", "instrument__title_zh", "instrument__slug")
