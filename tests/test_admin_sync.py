@@ -246,3 +246,7 @@ def test_a_malformed_file_is_reported_in_the_reviewers_language(reviewer):
 
     assert "broken.json:3:3" in text and "JSON 格式錯誤：此處應有「,」分隔符號。" in text
     assert "malformed JSON" not in text
+    # The JSON decoder's own words too.
+    text = preview_text(reviewer, b'[{"model": "tracker.organization", "fields": {"slug": "x",}}]', "broken.json")
+    assert "broken.json:1:59" in text and "JSON 格式錯誤：此處應有以雙引號括住的屬性名稱。" in text
+    assert "Expecting" not in text

@@ -91,6 +91,22 @@ class Entry:
 
 _WHITESPACE = " \t\n\r"
 
+# The JSON decoder's own messages, in the language of the run that reports them.
+_JSON_MESSAGES = {
+    "Expecting value": gettext_lazy("Expecting value"),
+    "Expecting property name enclosed in double quotes": gettext_lazy(
+        "Expecting property name enclosed in double quotes"
+    ),
+    "Expecting ':' delimiter": gettext_lazy("Expecting ':' delimiter"),
+    "Expecting ',' delimiter": gettext_lazy("Expecting ',' delimiter"),
+    "Unterminated string starting at": gettext_lazy("Unterminated string starting at"),
+    "Invalid control character at": gettext_lazy("Invalid control character at"),
+    "Invalid \\escape": gettext_lazy("Invalid \\escape"),
+    "Invalid \\uXXXX escape": gettext_lazy("Invalid \\uXXXX escape"),
+    "Illegal trailing comma before end of object": gettext_lazy("Illegal trailing comma before end of object"),
+    "Illegal trailing comma before end of array": gettext_lazy("Illegal trailing comma before end of array"),
+}
+
 
 def read_entries(path):
     """Yield the records of the fixture file at ``path`` one at a time, each with its line.
@@ -127,7 +143,7 @@ def read_entries(path):
                     Problem(
                         shown,
                         error.lineno,
-                        _("malformed JSON: %(message)s.") % {"message": error.msg},
+                        _("malformed JSON: %(message)s.") % {"message": _JSON_MESSAGES.get(error.msg, error.msg)},
                         column=error.colno,
                     )
                 ) from error
