@@ -21,6 +21,7 @@ from django.utils.translation import gettext, gettext_lazy
 
 from tracker.admin.actions import EXPORT_ACTIONS, EXPORT_FORMATS, export_response
 from tracker.admin.forms import FieldErrorsMixin, TrackerFormFieldsMixin, add_service_errors, show_stored_amounts
+from tracker.admin.rows import SELECTION_LABEL, TrackerChangeList, choice_label, selection_box
 from tracker.choices import EditorialState
 from tracker.models.base import ReviewedModel
 from tracker.services import (
@@ -213,6 +214,17 @@ class TrackerAdmin(TrackerFormFieldsMixin, admin.ModelAdmin):
 
     # --- lists ---
 
+    def get_changelist(self, request, **kwargs):
+        return TrackerChangeList
+
+    def action_checkbox(self, obj):
+        """The row's selection box as Django writes it, without rendering a form widget's
+        template for each row (a quarter of a row's rendering time)."""
+        return selection_box(obj.pk, str(obj), gettext(SELECTION_LABEL))
+
+    # The lists' rows (``tracker.admin.rows``) write the same box with the label translated once.
+    action_checkbox.selection_box = True
+
     def changelist_view(self, request, extra_context=None):
         """The list links to its exports, with the list's filters and search in their address."""
         info = _info(self.model)
@@ -258,7 +270,7 @@ class TrackerAdmin(TrackerFormFieldsMixin, admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("editorial state"), ordering="editorial_state")
     def editorial_state_display(self, obj):
-        state = obj.get_editorial_state_display()
+        state = choice_label(obj, "editorial_state")
         if obj.editorial_state != EditorialState.PUBLISHED and obj.published_version:
             return gettext("%(state)s (version %(version)s published)") % {
                 "state": state,

@@ -13,8 +13,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.apps import apps
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
-from django.contrib.admin.views.main import PAGE_VAR, SEARCH_VAR, ChangeList
+from django.contrib.admin.views.main import PAGE_VAR, SEARCH_VAR
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery
@@ -26,6 +25,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 from rangefilter.filters import DateRangeFilter
 
+from tracker.admin.rows import TrackerChangeList, choice_label
 from tracker.models import InstrumentCitation, Jurisdiction, PolicyInstrument, Source, StackLayer
 from tracker.models.sources import CitationBase
 from tracker.querysets import in_force_conditions
@@ -112,7 +112,7 @@ class CappedCountPaginator(Paginator):
         return row[0] if row and row[0] >= 0 else None
 
 
-class QuickChangeList(ChangeList):
+class QuickChangeList(TrackerChangeList):
     """A changelist whose tie-breaking id runs in the sorted column's direction, so a sort by
     any column is read from its (column, id) index in one direction, never re-sorted: the
     admin's own ``-pk`` after an ascending column made PostgreSQL sort every tie (all the
@@ -133,8 +133,8 @@ def _descending(term):
 
 class QuickListMixin:
     """List options shared by the big lists: a capped count, no full-table count beside it, no
-    facet counts (each would count the whole table once per filter choice), ties broken in
-    the sort's direction, and a light selection box per row."""
+    facet counts (each would count the whole table once per filter choice), and ties broken in
+    the sort's direction."""
 
     paginator = CappedCountPaginator
     show_full_result_count = False
@@ -142,17 +142,6 @@ class QuickListMixin:
 
     def get_changelist(self, request, **kwargs):
         return QuickChangeList
-
-    def action_checkbox(self, obj):
-        """The row's selection box as Django writes it, without rendering a form widget's
-        template for each row (a quarter of a row's rendering time)."""
-        label = format_html(gettext("Select this object for an action - {}"), str(obj))
-        return format_html(
-            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
-            helpers.ACTION_CHECKBOX_NAME,
-            obj.pk,
-            label,
-        )
 
     def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
         try:
@@ -427,7 +416,7 @@ class MeasureDetailList(QuickListMixin):
 
     @admin.display(description=gettext_lazy("status"), ordering="instrument__status")
     def status(self, obj):
-        return obj.instrument.get_status_display()
+        return choice_label(obj.instrument, "status")
 
 
 # --- A source's citing records -------------------------------------------------------------------
