@@ -290,3 +290,137 @@ def test_a_key_in_a_new_file_that_an_unread_file_holds_is_a_duplicate(tmp_path):
         f"extra.json:2: tracker.policyinstrument {plans[0]['fields']['slug']}: duplicate natural key: "
         "10_cn_plans.json holds the same tracker.policyinstrument"
     ) in str(refusal.value)
+
+
+# --- changed records are written in bulk ---------------------------------------------------------
+
+
+def copy_of_the_fixtures(directory):
+    for path in fixture_paths():
+        shutil.copy(path, directory / path.name)
+    return {path.name: json.loads(path.read_text(encoding="utf-8")) for path in sorted(directory.glob("*.json"))}
+
+
+def write_files(directory, files):
+    for name, records in files.items():
+        (directory / name).write_text(dumps(records), encoding="utf-8")
+    return sorted(directory.glob("*.json"))
+
+
+def changed_in_the_files(directory):
+    """Fields, links and parts changed in several files: measures (a title, a summary, their
+    layers and co-issuers), a fund's amount, citations' quotes, an organization's alias."""
+    files = copy_of_the_fixtures(directory)
+    changed = Counter()
+    for name in ("14_cn_pilot_zones.json", "17_bans.json"):
+        for number, record in enumerate(files[name]):
+            fields = record["fields"]
+            if record["model"] == "tracker.policyinstrument" and number % 3 == 0:
+                fields["title_en"] += " (revised)"
+                fields["layers"] = [["data"]] if fields.get("layers") != [["data"]] else [["talent"]]
+                lead = fields.get("issuing_body")
+                if lead is not None:  # a co-issuer other than the lead, added or taken away
+                    other = ["cn-ndrc"] if lead != ["cn-ndrc"] else ["cn-miit"]
+                    links = fields.get("co_issuers", [])
+                    fields["co_issuers"] = [key for key in links if key != other] if other in links else [*links, other]
+            elif record["model"] == "tracker.instrumentcitation" and number % 4 == 0:
+                fields["quote"] = f"{fields.get('quote') or ''} ({number})".strip()
+            else:
+                continue
+            changed[record["model"]] += 1
+    fund = next(record for record in files["11_cn_funds.json"] if record["model"] == "tracker.fund")
+    fund["fields"]["amount"] = str(int(float(fund["fields"]["amount"])) + 1000)
+    alias = next(
+        record for record in files["02_organizations_cn.json"] if record["model"] == "tracker.organizationalias"
+    )
+    alias["fields"]["language"] = "zh" if alias["fields"].get("language") != "zh" else "zh-Hans"
+    changed.update(["tracker.fund", "tracker.organizationalias"])
+    return write_files(directory, files), changed
+
+
+def test_changed_records_written_in_bulk_are_written_as_one_by_one(tmp_path, monkeypatch):
+    paths, changed = changed_in_the_files(tmp_path)
+    bulk_written = []
+    original = Sync.update_many
+
+    def update_many(self, model, records):
+        written = original(self, model, records)
+        bulk_written.extend(written)
+        return written
+
+    monkeypatch.setattr(Sync, "update_many", update_many)
+    in_bulk, (bulk_rows, bulk_journal) = sync_and_read(paths, one_by_one=False, monkeypatch=monkeypatch)
+    assert {record.label for record in bulk_written} == set(changed)
+
+    monkeypatch.setattr(Sync, "update_many", lambda self, model, records: set())
+    single, (single_rows, single_journal) = sync_and_read(paths, one_by_one=True, monkeypatch=monkeypatch)
+
+    assert in_bulk.updated == single.updated == changed
+    assert not in_bulk.problems and not in_bulk.created
+    assert bulk_journal == single_journal
+    assert bulk_rows.keys() == single_rows.keys()
+    assert bulk_rows == single_rows
+    measures = [rows for (label, _), rows in bulk_rows.items() if label == "tracker.policyinstrument"]
+    assert measures and all(rows[-1]["editorial_state"] == "published" for rows in measures)
+
+
+def test_changed_records_cost_the_same_queries_for_five_or_fifty(tmp_path):
+    def queries_for(count):
+        directory = tmp_path / str(count)
+        directory.mkdir()
+        files = copy_of_the_fixtures(directory)
+        measures = [r for r in files["14_cn_pilot_zones.json"] if r["model"] == "tracker.policyinstrument"]
+        citations = [r for r in files["14_cn_pilot_zones.json"] if r["model"] == "tracker.instrumentcitation"]
+        for record in (measures + citations)[: count // 2] + citations[: count - count // 2]:
+            field_name = "title_en" if record["model"] == "tracker.policyinstrument" else "quote"
+            record["fields"][field_name] = f"{record['fields'].get(field_name) or ''} (revised)"
+        paths = write_files(directory, {"14_cn_pilot_zones.json": files["14_cn_pilot_zones.json"]})
+        with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+            result = sync_fixtures(paths)
+            transaction.set_rollback(True)
+        assert sum(result.updated.values()) == count
+        return len(queries.captured_queries)
+
+    few, many = queries_for(5), queries_for(50)
+    assert few <= many <= few + 4  # not a query per record (SQLite may split a long statement)
+
+
+def test_a_record_changed_since_it_was_read_is_a_conflict_and_nothing_of_it_is_written():
+    from tracker.services import Actor, ConflictError
+    from tracker.services.context import changeset
+
+    measures = list(PolicyInstrument.objects.order_by("pk")[:3])
+    versions = [measure.version for measure in measures]
+    actor = Actor.fixtures("bulk-test.json")
+    items = []
+    for measure in measures:
+        measure.title_en += " (revised)"
+        items.append(bulk.ChangedRecord(measure, expected_version=measure.version))
+    items[1].expected_version -= 1  # someone saved it after it was read
+    items[2].record.title_en = ""  # required
+    with changeset(actor):
+        result = bulk.update_records(PolicyInstrument, items, actor=actor)
+    assert isinstance(result.errors[1], ConflictError)
+    assert "title_en" in result.errors[2].message_dict
+    assert result.changed == [items[0]]
+    stored = {m.pk: m for m in PolicyInstrument.objects.filter(pk__in=[m.pk for m in measures])}
+    assert stored[measures[0].pk].title_en.endswith("(revised)")
+    assert [stored[measure.pk].version for measure in measures] == [versions[0] + 1, *versions[1:]]
+    assert not stored[measures[1].pk].title_en.endswith("(revised)")
+    assert stored[measures[2].pk].title_en != ""
+
+
+def test_a_changed_batch_the_database_refuses_is_written_one_by_one_and_named(tmp_path, monkeypatch):
+    files = copy_of_the_fixtures(tmp_path)
+    funds = [record for record in files["11_cn_funds.json"] if record["model"] == "tracker.fund"]
+    funds[0]["fields"]["amount"] = "-1.00"
+    funds[1]["fields"]["amount"] = str(int(float(funds[1]["fields"]["amount"])) + 1)
+    paths = write_files(tmp_path, {"11_cn_funds.json": files["11_cn_funds.json"]})
+    one_by_one = []
+    monkeypatch.setattr(bulk, "save_record", lambda **kwargs: one_by_one.append(kwargs) or save_record(**kwargs))
+    with pytest.raises(SyncRefused) as refusal:
+        sync_fixtures(paths)
+    message = str(refusal.value)
+    assert f"tracker.fund {funds[0]['fields']['instrument'][0]}: amount: A fund's amount cannot be negative." in message
+    assert message.count("tracker.fund ") == 1
+    assert [kwargs["record"]._meta.label_lower for kwargs in one_by_one] == ["tracker.fund", "tracker.fund"]

@@ -49,10 +49,11 @@ from tracker.importers.fixtures import (
 from tracker.models import SyncBase, SyncedFile, Tombstone, record_models
 from tracker.models.base import ReviewedModel
 from tracker.services import Actor, ConflictError, DeletionRefused, delete_record, save_record
-from tracker.services.bulk import NewRecord, create_records
+from tracker.services.bulk import ChangedRecord, NewRecord, can_update_in_bulk, create_records, update_records
 from tracker.services.context import ChangeSetGroup
 from tracker.services.records import SYSTEM_FIELDS, _depth
 from tracker.services.review import withdraw
+from tracker.services.rows import insert_rows
 
 __all__ = ["PREFER_DATABASE", "PREFER_FILES", "SyncRefused", "SyncResult", "sync_fixtures"]
 
@@ -736,8 +737,9 @@ class Sync:
             levels = self.bulk_levels(records)
             for level in sorted(set(levels.values())):
                 self.write_many(model, [record for record in records if levels.get(record) == level])
+            written = self.update_many(model, [record for record in records if record.action == UPDATE])
             for record in records:
-                if record not in levels:
+                if record not in levels and record not in written:
                     self.write(record)
         for record in self.records:
             if record.deferred and not record.failed:
@@ -852,9 +854,46 @@ class Sync:
                 if id(item) in created:
                     self.created(record, item.record)
 
-    def new_record(self, record):
-        """A new record to create in bulk, its references' instances cached for its validation."""
-        instance, relations, _ = self.build(record, again=False)
+    def update_many(self, model, records):
+        """Write changed records in bulk through the services (``update_records``), each file's in
+        its change set; returns those written or refused.  A record referring to one not written
+        yet, or of a model with a symmetrical link, is left to ``write`` (one by one)."""
+        if not can_update_in_bulk(model):
+            return set()
+        by_file = defaultdict(list)
+        for record in records:
+            if self.depends_on_failed(record):
+                continue
+            item, incomplete = self.changed_record(record)
+            if not incomplete:
+                by_file[record.entry.path].append((record, item))
+        handled = set()
+        for path, of_file in by_file.items():
+            actor = self.actor(path)
+            with self.group.use(actor):
+                outcome = update_records(model, [item for _, item in of_file], actor=actor)
+            for index, error in outcome.errors.items():
+                self.refused(of_file[index][0], error)
+            changed = {id(item) for item in outcome.changed}
+            unchanged = {id(item) for item in outcome.unchanged}
+            for record, item in of_file:
+                handled.add(record)
+                if id(item) in changed:
+                    self.updated(record, item.record)
+                elif id(item) in unchanged:
+                    self.kept(record, item.record)
+        return handled
+
+    def changed_record(self, record):
+        """A stored record to write in bulk, with the merged values; and whether a record it
+        refers to is not written yet."""
+        instance, relations, incomplete = self.build(record, again=False)
+        related = self.related_instances(record, instance)
+        return ChangedRecord(instance, relations, related, expected_version=record.existing.version), incomplete
+
+    def related_instances(self, record, instance):
+        """The instances ``record`` refers to, for its validation: links by name (returned), and
+        each foreign key's in ``instance``'s cache."""
         related = {}
         for model_field, many in _relations(record.model):
             targets = record.targets.get(model_field.name)
@@ -864,6 +903,12 @@ class Sync:
                 related[model_field.name] = [self.instance_of(target) for target in targets]
             else:
                 model_field.set_cached_value(instance, self.instance_of(targets))
+        return related
+
+    def new_record(self, record):
+        """A new record to create in bulk, its references' instances cached for its validation."""
+        instance, relations, _ = self.build(record, again=False)
+        related = self.related_instances(record, instance)
         return NewRecord(record=instance, relations=relations, related=related)
 
     @staticmethod
@@ -898,14 +943,8 @@ class Sync:
         try:
             with transaction.atomic(), self.group.use(actor):
                 saved = save_record(record=instance, actor=actor, relations=relations, expected_version=expected)
-        except ValidationError as error:
-            self.report(record, error)
-            return
-        except ConflictError as error:
-            self.problem(
-                record,
-                _("changed in the database while the sync ran (%(error)s); run the sync again.") % {"error": error},
-            )
+        except (ValidationError, ConflictError) as error:
+            self.refused(record, error)
             return
         if again:
             return
@@ -913,14 +952,29 @@ class Sync:
         if record.action == CREATE:
             self.created(record, instance)
         elif saved.changed:
-            record.saved_pk = instance.pk
-            record.instance = instance
-            self.result.updated[record.label] += 1
-            before = self.state.values(record.existing)
-            self.result.changes.append(("~", record.name, record.where, changed_fields(before, record.merged.values)))
+            self.updated(record, instance)
         else:
-            record.saved_pk = instance.pk
-            self.result.unchanged[record.label] += 1
+            self.kept(record, instance)
+
+    def refused(self, record, error):
+        if isinstance(error, ConflictError):
+            self.problem(
+                record,
+                _("changed in the database while the sync ran (%(error)s); run the sync again.") % {"error": error},
+            )
+        else:
+            self.report(record, error)
+
+    def updated(self, record, instance):
+        record.saved_pk = instance.pk
+        record.instance = instance
+        self.result.updated[record.label] += 1
+        before = self.state.values(record.existing)
+        self.result.changes.append(("~", record.name, record.where, changed_fields(before, record.merged.values)))
+
+    def kept(self, record, instance):
+        record.saved_pk = instance.pk
+        self.result.unchanged[record.label] += 1
 
     # -- records no longer in the files --
 
@@ -1028,7 +1082,7 @@ class Sync:
                     now,
                 )
                 update.append(base)
-        SyncBase.objects.bulk_create(create, batch_size=500)
+        insert_rows(SyncBase, create)
         SyncBase.objects.bulk_update(update, ["file", "position", "values", "synced_at"], batch_size=500)
         if self.prune:
             SyncBase.objects.filter(pk__in=[base.pk for base in getattr(self, "gone_bases", [])]).delete()

@@ -1,4 +1,5 @@
-"""The bulk form of ``save_record`` for new records: many records of one model at once.
+"""The bulk forms of ``save_record``: many new records of one model at once
+(``create_records``), and many changed ones (``update_records``).
 
 A fixture sync into an empty database creates hundreds of thousands of records; saved one by
 one, each costs a few dozen queries (a lock, a query per foreign key and per constraint to
@@ -17,6 +18,13 @@ moved when a part is added to it — in a fixed number of queries per batch:
   the bulk form never reports less than the per-record one, and costs more only when something
   is wrong.
 
+``update_records`` does for changed records what ``save_record`` does for one: the stored rows
+locked and their versions compared with the versions the caller read (a record changed since is
+refused as a conflict, as one by one), the system fields kept, every record validated in memory
+as above, a record whose fields and links are as stored left alone, the others written with
+their new version in one ``UPDATE`` per batch, their links changed (rows deleted and added in one
+statement each), one "~" history row each with its links, parents' versions moved.
+
 No library does this: Django's ``bulk_create`` skips validation, history and links, and
 django-simple-history's ``bulk_create_with_history`` writes no many-to-many history and no
 change set.
@@ -32,10 +40,17 @@ from tracker.models.base import RECORDER, ReviewedModel, now
 from tracker.services.context import current_changeset
 from tracker.services.records import (
     SYSTEM_FIELDS,
+    ConflictError,
     _after_change,
+    _check_version,
     _mark_for_derivation,
+    _take_parent_ids,
+    content_fields,
+    describe,
+    link_fields,
     save_record,
 )
+from tracker.services.rows import insert_rows
 
 BATCH_SIZE = 500
 
@@ -86,22 +101,180 @@ def create_records(model, items, *, actor):
             with transaction.atomic():
                 _insert(model, [item for _, item in valid], open_set)
         except IntegrityError:
-            # The database refused something in the batch (a duplicate, a check constraint):
-            # write it again record by record, so each error names its record and field.
-            for index, item in valid:
+            for _, item in valid:
                 item.record.pk = None
                 item.record._state.adding = True
-                try:
-                    with transaction.atomic():
-                        save_record(record=item.record, actor=actor, relations=item.relations)
-                except ValidationError as error:
-                    result.errors[index] = error
-                else:
-                    result.created.append(item)
-                    result.one_by_one += 1
+            _one_by_one(valid, actor, result, result.created)
             continue
         result.created.extend(item for _, item in valid)
     return result
+
+
+def _one_by_one(batch, actor, result, written):
+    """The database refused something in a batch (a duplicate, a check constraint): its records
+    are written again one by one through ``save_record``, so each error names record and field."""
+    for index, item in batch:
+        try:
+            with transaction.atomic():
+                save_record(
+                    record=item.record,
+                    actor=actor,
+                    relations=item.relations,
+                    expected_version=getattr(item, "expected_version", None),
+                )
+        except (ValidationError, ConflictError) as error:
+            result.errors[index] = error
+        else:
+            written.append(item)
+            result.one_by_one += 1
+
+
+@dataclass
+class ChangedRecord:
+    """A stored record to write with new values: an instance with its ``pk`` and every field set
+    (as ``save_record`` takes it), its links by name (links not named are kept), and the version
+    the caller read it at (``None``: do not compare)."""
+
+    record: object
+    relations: dict = field(default_factory=dict)
+    related: dict = field(default_factory=dict)
+    expected_version: int = None
+
+
+@dataclass
+class UpdateResult:
+    changed: list = field(default_factory=list)  # the ChangedRecords written
+    unchanged: list = field(default_factory=list)  # those equal to the stored record: not written
+    errors: dict = field(default_factory=dict)  # index in the input -> ValidationError or ConflictError
+    one_by_one: int = 0
+
+
+def can_update_in_bulk(model):
+    """Whether ``update_records`` can write ``model``: not when a link is symmetrical (an
+    indicator compared with another), whose reverse rows only the related manager keeps."""
+    return not any(
+        link.related_model is model and getattr(link.remote_field, "symmetrical", False)
+        for link in model._meta.many_to_many
+    )
+
+
+def update_records(model, items, *, actor):
+    """Write ``items`` (``ChangedRecord``s of ``model``) in the open change set; see the module.
+
+    Returns an ``UpdateResult``.  A record refused (``ValidationError``, or ``ConflictError``
+    when it changed after ``expected_version``) writes nothing; the others are written.
+    """
+    open_set = current_changeset()
+    if open_set is None or open_set.actor != actor:
+        raise RuntimeError("update_records runs inside a change set opened for its actor")
+    if not can_update_in_bulk(model):
+        raise ValueError(f"{model._meta.label}: a symmetrical link is written one record at a time (save_record)")
+    result = UpdateResult()
+    items = list(items)
+    for start in range(0, len(items), BATCH_SIZE):
+        batch = list(enumerate(items[start : start + BATCH_SIZE], start))
+        stored = _lock_and_compare(model, batch, result)
+        batch = [(index, item) for index, item in batch if index not in result.errors]
+        for index, error in _validate(model, batch):
+            result.errors[index] = error
+        changed = []
+        for index, item in batch:
+            if index in result.errors:
+                continue
+            row, links = stored[item.record.pk]
+            if _content(model, item.record, item.relations) == _content(model, row, links):
+                result.unchanged.append(item)
+            else:
+                changed.append((index, item))
+        if not changed:
+            continue
+        try:
+            with transaction.atomic():
+                _update(model, [item for _, item in changed], stored, open_set)
+        except IntegrityError:
+            _one_by_one(changed, actor, result, result.changed)
+            continue
+        result.changed.extend(item for _, item in changed)
+    return result
+
+
+def _lock_and_compare(model, batch, result):
+    """Lock the batch's stored rows (in id order, as one by one); refuse a record gone or changed
+    since its expected version; give each record the stored system fields and every link.
+    Returns {pk: (stored row, {link name: {target id: through row id}})}."""
+    pks = sorted({item.record.pk for _, item in batch})
+    rows = {row.pk: row for row in model._base_manager.select_for_update().filter(pk__in=pks).order_by("pk")}
+    links = {pk: {} for pk in rows}
+    for link in model._meta.many_to_many:
+        through = link.remote_field.through
+        source, target = f"{link.m2m_field_name()}_id", f"{link.m2m_reverse_field_name()}_id"
+        for pk in rows:
+            links[pk][link.name] = {}
+        for row_id, source_pk, target_pk in through._base_manager.filter(**{f"{source}__in": pks}).values_list(
+            "pk", source, target
+        ):
+            links[source_pk][link.name][target_pk] = row_id
+    for index, item in batch:
+        record = item.record
+        row = rows.get(record.pk)
+        if row is None:
+            result.errors[index] = ValidationError(f"{describe(record).capitalize()} no longer exists.")
+            continue
+        try:
+            _check_version(row, item.expected_version)
+        except ConflictError as error:
+            result.errors[index] = error
+            continue
+        for model_field in model._meta.concrete_fields:
+            if model_field.name in SYSTEM_FIELDS - {"id"}:
+                setattr(record, model_field.attname, getattr(row, model_field.attname))
+        _take_parent_ids(record)
+        record._state.adding = False
+        item.relations = {
+            **{name: list(targets) for name, targets in links[record.pk].items()},
+            **{name: list(dict.fromkeys(pks)) for name, pks in item.relations.items()},
+        }
+    return {pk: (row, links[pk]) for pk, row in rows.items()}
+
+
+def _content(model, record, links):
+    """What a record holds, comparable: its content fields and its links in history (as ``snapshot``)."""
+    values = {f.name: getattr(record, f.attname) for f in content_fields(model)}
+    for link in link_fields(model):
+        values[link.name] = frozenset(links.get(link.name, ()))
+    return values
+
+
+def _update(model, items, stored, open_set):
+    """Write the changed records: the rows in one UPDATE, the links' changes, the history rows."""
+    stamp = now()
+    records = [item.record for item in items]
+    for record in records:
+        record.version = stored[record.pk][0].version + 1
+        record.updated = stamp
+        _after_change(record, open_set)
+    names = [f.name for f in model._meta.concrete_fields if not f.primary_key]
+    model._base_manager.bulk_update(records, names)
+    through_rows = {}
+    for link in model._meta.many_to_many:
+        through = link.remote_field.through
+        source, target = f"{link.m2m_field_name()}_id", f"{link.m2m_reverse_field_name()}_id"
+        removed, added = [], []
+        for item in items:
+            before = stored[item.record.pk][1][link.name]
+            after = item.relations[link.name]
+            removed.extend(row_id for target_pk, row_id in before.items() if target_pk not in after)
+            added.extend(
+                through(**{source: item.record.pk, target: target_pk}) for target_pk in after if target_pk not in before
+            )
+        if removed:
+            through._base_manager.filter(pk__in=removed).delete()
+        insert_rows(through, added)
+        if link.name in model._history_m2m_fields:
+            pks = [record.pk for record in records]
+            through_rows[link.name] = list(through._base_manager.filter(**{f"{source}__in": pks}).order_by("pk"))
+    _write_history(model, records, through_rows, open_set, history_type="~")
+    _after_writing(model, records, open_set)
 
 
 # --- validation --------------------------------------------------------------------------------
@@ -113,6 +286,7 @@ def _validate(model, batch):
     foreign_keys = [f for f in model._meta.concrete_fields if f.is_relation and f.name not in SYSTEM_FIELDS]
     missing = _missing_targets(foreign_keys, [item.record for _, item in batch])
     related = _related_records(model, [item for _, item in batch])
+    _cache_parts(model, [item.record for _, item in batch if item.record.pk is not None])
     for index, item in batch:
         record = item.record
         errors = {}
@@ -153,6 +327,23 @@ def _validate(model, batch):
             yield index, ValidationError(errors)
 
 
+def _cache_parts(model, records):
+    """The one-to-one parts of stored records (a measure's fund or lab details), read in one query
+    per kind of part and cached on the records, for a ``clean()`` that looks at them."""
+    if not records:
+        return
+    by_pk = {record.pk: record for record in records}
+    for relation in model._meta.related_objects:
+        if not relation.one_to_one:
+            continue
+        found = {
+            getattr(part, relation.field.attname): part
+            for part in relation.related_model._base_manager.filter(**{f"{relation.field.attname}__in": list(by_pk)})
+        }
+        for pk, record in by_pk.items():
+            relation.set_cached_value(record, found.get(pk))
+
+
 def _missing_targets(foreign_keys, records):
     """Per foreign key, the ids the records name that no row has: one query per key."""
     missing = {}
@@ -186,7 +377,7 @@ def _insert(model, items, open_set):
         record.version = 1
         record.updated = stamp
         _after_change(record, open_set)
-    model._base_manager.bulk_create(records)
+    insert_rows(model, records)
     if any(record.pk is None for record in records):
         raise RuntimeError(f"{model._meta.label}: the database did not return the new rows' ids")
     through_rows = {}
@@ -198,9 +389,15 @@ def _insert(model, items, open_set):
             for item, record in zip(items, records, strict=True)
             for target_pk in dict.fromkeys(item.relations.get(link.name, ()))
         ]
-        through._base_manager.bulk_create(rows)
+        insert_rows(through, rows)
         through_rows[link.name] = rows
     _write_history(model, records, through_rows, open_set)
+    _after_writing(model, records, open_set)
+
+
+def _after_writing(model, records, open_set):
+    """What ``save_record`` does after a write: the records are in the change set, measures'
+    dates are derived at its close, and the records they are parts of move their version."""
     for record in records:
         open_set.touched.add((model, record.pk))
         _mark_for_derivation(record, open_set)
@@ -258,16 +455,17 @@ def _write_history(model, records, through_rows, open_set, history_type="+"):
         )
         for record in records
     ]
-    history_model._base_manager.bulk_create(history)
+    insert_rows(history_model, history)
     history_by_record = {record.pk: row for record, row in zip(records, history, strict=True)}
     for link in history_model._history_m2m_fields:
         m2m_history = RECORDER.m2m_models[link]
         through = link.remote_field.through
         source = f"{link.m2m_field_name()}_id"
         columns = [f.attname for f in through._meta.fields]
-        m2m_history._base_manager.bulk_create(
+        insert_rows(
+            m2m_history,
             [
                 m2m_history(history=history_by_record[getattr(row, source)], **{c: getattr(row, c) for c in columns})
                 for row in through_rows.get(link.name, ())
-            ]
+            ],
         )
