@@ -563,6 +563,33 @@ def test_a_date_box_is_the_one_django_renders(data, monkeypatch):
     assert tracker_date_input(field) == django
 
 
+@pytest.mark.parametrize(
+    "model, params",
+    [
+        (PolicyInstrument, {"q": "zqpaged"}),
+        (PolicyInstrument, {"q": "zqpaged", "kind__exact": "ban", "o": "-1"}),
+        (PolicyInstrument, {"q": "zqpaged", "o": "-1", "p": "2"}),
+        (PolicyInstrument, {"kind__exact": "ban", "o": "7.-2", "p": "2"}),
+        (Ban, {"q": "zqpaged", "p": "2"}),
+        (Ban, {"country": "CN", "o": "-4"}),
+    ],
+    ids=lambda value: getattr(value, "__name__", None) or ",".join(f"{k}={v}" for k, v in value.items()),
+)
+def test_a_pages_rows_are_read_by_id_in_the_lists_order_with_their_columns(analyst_client, monkeypatch, model, params):
+    monkeypatch.setattr(type(admin.site._registry[model]), "list_per_page", 5)
+    for number in range(8):
+        BUILDERS[model]("zqpaged") if model is Ban else _measure("zqpaged", kind=("ban", "plan")[number % 2])
+    response = analyst_client.get(changelist(model), params)
+    cl = response.context["cl"]
+    assert isinstance(cl.result_list, list), "the page's rows read by their ids"
+    offset = (int(params.get("p", 1)) - 1) * 5
+    expected = list(cl.queryset.values_list("pk", flat=True)[offset : offset + 5])
+    assert expected and [row.pk for row in cl.result_list] == expected
+    if model is PolicyInstrument:
+        counted = dict(cl.queryset.filter(pk__in=expected).values_list("pk", "citation_count"))
+        assert {row.pk: row.citation_count for row in cl.result_list} == counted
+
+
 def test_a_pop_up_list_keeps_djangos_rows_and_their_opener(analyst_client):
     measure = _measure("zqpopup")
     response = analyst_client.get(MEASURES, {"_popup": "1", "_to_field": "id", "q": "zqpopup"})

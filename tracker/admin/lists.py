@@ -87,6 +87,9 @@ class CappedCountPaginator(Paginator):
             self.count_text = f"{number_format(bottom + self.per_page, force_grouping=True)}+"
             return bottom + found
         self.count_text = number_format(bottom + found, force_grouping=True)
+        if bottom == 0 and found:
+            # Every match is in the window: the list is this one page, read by these ids.
+            self.page_ids = self._window[1]
         return bottom + found
 
     def page(self, number):
@@ -95,7 +98,11 @@ class CappedCountPaginator(Paginator):
             ids = self._window[1][: self.per_page]
         else:
             ids = self._ids((number - 1) * self.per_page, self.per_page)
+        self.page_ids = ids
         return self._get_page(self.object_list.filter(pk__in=ids), number, self)
+
+    # The ids of the page last read, in the list's order (``QuickChangeList`` reads its rows by them).
+    page_ids = None
 
     @staticmethod
     def _estimate(queryset):
@@ -123,6 +130,24 @@ class QuickChangeList(TrackerChangeList):
         if len(ordering) > 1 and ordering[-1] == "-pk" and not _descending(ordering[0]):
             ordering[-1] = "pk"
         return ordering
+
+    def get_results(self, request):
+        """A page's rows are read by their ids alone, once the page's ids are known: the
+        list's filters and search (a word's conditions, its rank, the ids of the organizations
+        it names) are not compiled and sent a second time for the 50 rows they chose."""
+        super().get_results(request)
+        ids = getattr(self.paginator, "page_ids", None)
+        if ids is not None and not (self.show_all and self.can_show_all):
+            self.result_list = self.rows_by_id(ids)
+
+    def rows_by_id(self, ids):
+        """The records of ``ids``, in that order, with the list's columns: the admin's queryset
+        (its annotations and prefetches) and the list's related records, as the list reads them."""
+        rows = self.root_queryset
+        if not rows.query.select_related:
+            rows = self.apply_select_related(rows)
+        found = {row.pk: row for row in rows.filter(pk__in=ids).order_by()}
+        return [found[pk] for pk in ids if pk in found]
 
 
 def _descending(term):
