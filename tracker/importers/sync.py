@@ -14,6 +14,7 @@ reading, checking and merging cost no query per record.  New records are created
 ``save_record``, a few queries per batch); a changed record is one ``save_record`` call.
 """
 
+import dataclasses
 import hashlib
 import itertools
 import json
@@ -620,6 +621,9 @@ class Sync:
                 self.problem(record, _("its natural key is incomplete: give every field the key is made of."))
             return
         record.key = key
+        # Named by its key from now on: the decoded JSON, read into values, is let go (a quarter
+        # of what a record holds while the files are checked).
+        record.entry = dataclasses.replace(record.entry, data=None)
         other = self.index.get((model, record.encoded))
         if other is not None:
             return self.problem(
