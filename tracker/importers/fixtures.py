@@ -4,7 +4,8 @@ A fixture file is a JSON list of records in the format of Django's ``loaddata``,
 keys only: ``{"model": "tracker.policyinstrument", "fields": {...}}``, every reference written
 as the other record's natural key in a list.  ``read_entries`` decodes one record at a time
 (``json.JSONDecoder.raw_decode``) and keeps the line each starts on, so every problem names
-``file:line``.  ``record_fields`` and ``json_value`` define the canonical form that the sync
+``file:line``; it reads the file a chunk at a time, so a long file is never held whole.
+``record_fields`` and ``json_value`` define the canonical form that the sync
 compares and the export writes: every field, in a fixed order, references by natural key,
 links sorted, decimals with their field's places.
 
@@ -111,79 +112,146 @@ _JSON_MESSAGES = {
 def read_entries(path):
     """Yield the records of the fixture file at ``path`` one at a time, each with its line.
 
-    Raises ``FixtureSyntaxError`` (file, line and column) where the file stops being a JSON
-    list of values; the records before that point have been yielded.
+    The file is read a chunk at a time (``_Window``): what the reader holds is the record being
+    decoded and the rest of its chunk, not the whole text, however long the file.  Raises
+    ``FixtureSyntaxError`` (file, line and column) where the file stops being a JSON list of
+    values; the records before that point have been yielded.
     """
     path = Path(path)
     shown = display_path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
+        handle = path.open(encoding="utf-8")
+    except OSError as error:
         raise FixtureSyntaxError(Problem(shown, None, _("cannot be read: %(error)s") % {"error": error})) from error
-    decoder = json.JSONDecoder()
-    lines = _Lines(text)
+    with handle:
+        yield from _entries(_Window(handle, shown), path.name, shown)
 
+
+def _entries(window, name, shown):
     def malformed(position, message):
-        line, column = lines.at(position)
+        line, column = window.at(position)
         return FixtureSyntaxError(
             Problem(shown, line, _("malformed JSON: %(message)s.") % {"message": message}, column=column)
         )
 
-    position = _skip(text, 0)
-    if not text.startswith("[", position):
+    position = window.skip(0)
+    if not window.startswith("[", position):
         raise malformed(position, _("a fixture file holds a JSON list of records, [ ... ]"))
-    position = _skip(text, position + 1)
+    position = window.skip(position + 1)
     index = 0
-    if not text.startswith("]", position):
+    if not window.startswith("]", position):
         while True:
             try:
-                data, end = decoder.raw_decode(text, position)
+                data, end = window.decode(position)
             except json.JSONDecodeError as error:
-                raise FixtureSyntaxError(
-                    Problem(
-                        shown,
-                        error.lineno,
-                        _("malformed JSON: %(message)s.") % {"message": _JSON_MESSAGES.get(error.msg, error.msg)},
-                        column=error.colno,
-                    )
-                ) from error
-            yield Entry(path=shown, name=path.name, line=lines.at(position)[0], index=index, data=data)
+                raise malformed(error.pos, _JSON_MESSAGES.get(error.msg, error.msg)) from error
+            yield Entry(path=shown, name=name, line=window.at(position)[0], index=index, data=data)
             index += 1
-            position = _skip(text, end)
-            if text.startswith(",", position):
-                position = _skip(text, position + 1)
-                if text.startswith("]", position) or position == len(text):
+            position = window.release(window.skip(end))
+            if window.startswith(",", position):
+                position = window.skip(position + 1)
+                if window.startswith("]", position) or window.ends_at(position):
                     raise malformed(position, _("Expecting value (a comma before the end of the list)"))
                 continue
-            if text.startswith("]", position):
+            if window.startswith("]", position):
                 break
             raise malformed(
-                position, _("Expecting ',' delimiter") if position < len(text) else _("the list is not closed")
+                position, _("the list is not closed") if window.ends_at(position) else _("Expecting ',' delimiter")
             )
-    if _skip(text, position + 1) != len(text):
-        raise malformed(_skip(text, position + 1), _("Extra data after the list"))
+    after = window.skip(position + 1)
+    if not window.ends_at(after):
+        raise malformed(after, _("Extra data after the list"))
 
 
-def _skip(text, position):
-    while position < len(text) and text[position] in _WHITESPACE:
-        position += 1
-    return position
+class _Window:
+    """The part of a file's text being read: chunks are added at the end as the reader needs
+    them and the records read are let go at the start, while the line and column of every
+    position are kept as in the whole file.
 
+    Written by hand because no streaming JSON reader fits: ijson and json-stream give the
+    values of a list one at a time but not the line each starts on, which every problem names.
+    """
 
-class _Lines:
-    """Line and column of offsets in a text, counted forwards once (offsets only grow)."""
+    CHUNK = 1 << 20  # characters read at a time
 
-    def __init__(self, text):
-        self.text = text
-        self.offset = 0
-        self.line = 1
+    def __init__(self, handle, shown):
+        self.handle = handle
+        self.shown = shown
+        self.text = ""
+        self.exhausted = False
+        self.line = 1  # the line of self.text[0] in the file
+        self.column = 1  # and its column
+        self.counted = 0  # a position in self.text whose line is known:
+        self.counted_line = 1  # that line
+        self.decoder = json.JSONDecoder()
+
+    def more(self):
+        """Read one more chunk; False at the end of the file."""
+        if self.exhausted:
+            return False
+        try:
+            chunk = self.handle.read(self.CHUNK)
+        except (OSError, UnicodeDecodeError) as error:
+            raise FixtureSyntaxError(
+                Problem(self.shown, None, _("cannot be read: %(error)s") % {"error": error})
+            ) from error
+        if not chunk:
+            self.exhausted = True
+            return False
+        self.text += chunk
+        return True
+
+    def has(self, position):
+        """Whether the text reaches ``position`` (reading on as needed)."""
+        while position >= len(self.text):
+            if not self.more():
+                return False
+        return True
+
+    def ends_at(self, position):
+        return not self.has(position)
+
+    def startswith(self, prefix, position):
+        return self.has(position + len(prefix) - 1) and self.text.startswith(prefix, position)
+
+    def skip(self, position):
+        while self.has(position) and self.text[position] in _WHITESPACE:
+            position += 1
+        return position
+
+    def decode(self, position):
+        """The JSON value at ``position`` and where it ends, reading on while it runs past the
+        text read so far (a value cut by the chunk's end fails to decode, or, a number, ends
+        early)."""
+        while True:
+            try:
+                data, end = self.decoder.raw_decode(self.text, position)
+            except json.JSONDecodeError:
+                if self.more():
+                    continue
+                raise
+            if end < len(self.text) or not self.more():
+                return data, end
+
+    def release(self, position):
+        """Let go of the text before ``position``; returns where that position is now."""
+        if position < self.CHUNK // 2:
+            return position  # let go in large pieces: each costs a copy of the rest
+        line, column = self.at(position)
+        self.text = self.text[position:]
+        self.line, self.column = line, column
+        self.counted, self.counted_line = 0, line
+        return 0
 
     def at(self, position):
-        if position < self.offset:
-            self.offset, self.line = 0, 1
-        self.line += self.text.count("\n", self.offset, position)
-        self.offset = position
-        return self.line, position - self.text.rfind("\n", 0, position)
+        """The line and column (from 1) in the file of ``position`` in the text."""
+        if position < self.counted:
+            self.counted, self.counted_line = 0, self.line
+        self.counted_line += self.text.count("\n", self.counted, position)
+        self.counted = position
+        newline = self.text.rfind("\n", 0, position)
+        column = position - newline if newline >= 0 else self.column + position
+        return self.counted_line, column
 
 
 # --- values ------------------------------------------------------------------------------------
