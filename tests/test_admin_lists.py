@@ -590,6 +590,61 @@ def test_a_pages_rows_are_read_by_id_in_the_lists_order_with_their_columns(analy
         assert {row.pk: row.citation_count for row in cl.result_list} == counted
 
 
+@pytest.mark.parametrize("links", [None, (), ("id", "kind")])
+def test_any_kind_of_column_is_rendered_as_django_renders_it(analyst, rf, links):
+    """Columns the tracker's lists do not have yet: a model's method and ``__str__``, the id, a
+    callable, a yes/no method, a decimal, a missing related record, a date or time value, blank text."""
+    import decimal
+
+    from django.contrib.admin.templatetags.admin_list import items_for_result
+    from django.core.exceptions import ObjectDoesNotExist
+
+    from tracker.admin.rows import rows
+
+    _measure("zqcolumns", title_zh=" ")
+    _measure("zqcolumns", announced=None, announced_precision="")
+
+    def missing(obj):
+        raise ObjectDoesNotExist
+
+    class Columns(admin.ModelAdmin):
+        list_display = (
+            "__str__",
+            "id",
+            "kind",
+            "jurisdiction",
+            "announced",
+            "title_zh",
+            lambda obj: obj.slug,
+            "yes",
+            "amount",
+            "missing",
+            "created",
+            "existing_detail",
+        )
+        list_display_links = links
+        search_fields = ("title_en",)
+
+        @admin.display(boolean=True)
+        def yes(self, obj):
+            return obj.pk % 2 == 0
+
+        @admin.display(empty_value="nothing")
+        def amount(self, obj):
+            return decimal.Decimal("1.00") if obj.pk % 2 else decimal.Decimal("1.0")
+
+        def missing(self, obj):
+            return missing(obj)
+
+    request = rf.get(MEASURES, {"q": "zqcolumns"})
+    request.user = analyst
+    cl = Columns(PolicyInstrument, admin.site).get_changelist_instance(request)
+    cl.formset = None  # as the list's view sets it when no column is editable
+    assert len(cl.result_list) == 2
+    django = ["".join(items_for_result(cl, result, None)) for result in cl.result_list]
+    assert ["".join(row) for row in rows(cl)] == django
+
+
 def test_a_pop_up_list_keeps_djangos_rows_and_their_opener(analyst_client):
     measure = _measure("zqpopup")
     response = analyst_client.get(MEASURES, {"_popup": "1", "_to_field": "id", "q": "zqpopup"})

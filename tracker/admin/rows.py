@@ -17,7 +17,6 @@ plain filters as one piece of HTML instead of a template's nodes for each of its
 """
 
 import datetime
-import decimal
 import uuid
 
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -170,14 +169,13 @@ def _column(cl, index, name, linked, tag):
     attr = value_of.attr
     cell_empty = getattr(attr, "empty_value_display", empty)
     boolean = getattr(attr, "boolean", False)
-    if name == "action_checkbox":
-        classes = "action-checkbox"
+    shown_classes = "action-checkbox" if name == "action_checkbox" else classes
 
     def show(value):
         if isinstance(value, str) and value.strip() == "":
             value = ""
         text = conditional_escape(display_for_value(value, cell_empty, boolean))
-        return text, f"{classes} nowrap" if isinstance(value, datetime.date | datetime.time) else classes
+        return text, f"{shown_classes} nowrap" if isinstance(value, datetime.date | datetime.time) else shown_classes
 
     show = _once_a_value(show)
 
@@ -258,10 +256,9 @@ def _field_column(field, name, empty, linked, classes, tag, wrap):
     return cell
 
 
-# Values whose display is a function of the value alone; a record by its type and key.
-_PLAIN_VALUES = frozenset(
-    {str, int, float, bool, type(None), decimal.Decimal, datetime.date, datetime.datetime, datetime.time, uuid.UUID}
-)
+# Values whose display is a function of the value alone (not decimals: 1.0 and 1.00 are equal
+# but shown apart); a record by its type and key.
+_PLAIN_VALUES = frozenset({str, int, bool, type(None), datetime.date, datetime.datetime, datetime.time, uuid.UUID})
 
 
 def _once_a_value(show):
