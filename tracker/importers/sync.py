@@ -28,6 +28,7 @@ from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist, ValidationError
 from django.db import DEFAULT_DB_ALIAS, models, transaction
 from django.db.migrations.recorder import MigrationRecorder
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -414,7 +415,6 @@ class Sync:
 
     def run(self):
         self.syncable = set(record_models())
-        self.bases = {(base.model, base.natural_key): base for base in SyncBase.objects.all()}
         self.skipped = self.unchanged_files()
         for path in self.paths:
             if path.name in self.skipped:
@@ -425,6 +425,16 @@ class Sync:
             self.read(path)
         if not self.records and not self.prune:
             return self.result  # every file as it was last synced: nothing to read, merge or write
+        # The bases of the files read, and of records no file holds any more; of the files not
+        # read, only which file holds which key (a duplicate of it in a file read is refused).
+        skipped = list(self.skipped)
+        self.bases = {(base.model, base.natural_key): base for base in SyncBase.objects.exclude(file__in=skipped)}
+        self.unread_keys = {
+            (label, encoded): name
+            for label, encoded, name in SyncBase.objects.filter(file__in=skipped)
+            .values_list("model", "natural_key", "file")
+            .iterator(chunk_size=5000)
+        }
         self.state = DatabaseState(reference_models())
         self.tombstones = {
             (model, key)
@@ -463,10 +473,18 @@ class Sync:
         stored = {synced.name: synced for synced in SyncedFile.objects.filter(name__in=list(paths), rules=self.rules)}
         if not stored:
             return {}
-        bases = Counter(base.file for base in self.bases.values() if base.file in stored)
+        bases = Counter(
+            dict(SyncBase.objects.filter(file__in=list(stored)).values_list("file").annotate(Count("id")).order_by())
+        )
         # A record of the file a person deleted since is reported at every sync: such a file is read.
-        deleted = Tombstone.objects.exclude(changeset__via=ChangeVia.FIXTURES).values_list("model", "natural_key")
-        reporting = {self.bases[key].file for key in deleted if key in self.bases}
+        deleted = set(Tombstone.objects.exclude(changeset__via=ChangeVia.FIXTURES).values_list("model", "natural_key"))
+        reporting = {
+            name
+            for label, encoded, name in SyncBase.objects.filter(
+                file__in=list(stored), natural_key__in={encoded for _, encoded in deleted}
+            ).values_list("model", "natural_key", "file")
+            if (label, encoded) in deleted
+        }
         return {
             name: synced
             for name, synced in stored.items()
@@ -631,12 +649,12 @@ class Sync:
                 _("duplicate natural key: %(where)s is the same %(model)s; each record appears once in the files.")
                 % {"where": other.where, "model": model._meta.label_lower},
             )
-        base = self.bases.get((record.label, record.encoded))
-        if base is not None and base.file in self.skipped and base.file != record.entry.name:
+        holder = self.unread_keys.get((record.label, record.encoded))
+        if holder is not None:
             return self.problem(
                 record,
                 _("duplicate natural key: %(file)s holds the same %(model)s; each record appears once in the files.")
-                % {"file": base.file, "model": model._meta.label_lower},
+                % {"file": holder, "model": model._meta.label_lower},
             )
         # Registered even when it failed: records referring to it are then not told it exists nowhere.
         self.index[model, record.encoded] = record
