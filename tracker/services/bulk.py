@@ -31,6 +31,7 @@ change set.
 """
 
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -50,7 +51,7 @@ from tracker.services.records import (
     link_fields,
     save_record,
 )
-from tracker.services.rows import insert_rows
+from tracker.services.rows import insert_rows, insert_values
 
 BATCH_SIZE = 500
 
@@ -385,12 +386,13 @@ def _insert(model, items, open_set):
         through = link.remote_field.through
         source, target = f"{link.m2m_field_name()}_id", f"{link.m2m_reverse_field_name()}_id"
         rows = [
-            through(**{source: record.pk, target: target_pk})
+            {source: record.pk, target: target_pk}
             for item, record in zip(items, records, strict=True)
             for target_pk in dict.fromkeys(item.relations.get(link.name, ()))
         ]
-        insert_rows(through, rows)
-        through_rows[link.name] = rows
+        ids = insert_values(through, rows)
+        # What the history rows copy of each link row: its id and both ends.
+        through_rows[link.name] = [SimpleNamespace(id=pk, **row) for pk, row in zip(ids, rows, strict=True)]
     _write_history(model, records, through_rows, open_set)
     _after_writing(model, records, open_set)
 
@@ -444,28 +446,27 @@ def _write_history(model, records, through_rows, open_set, history_type="+"):
     history_model = model.history.model
     changeset = open_set.record
     moment = timezone.now()
-    history = [
-        history_model(
-            history_date=moment,
-            history_type=history_type,
-            history_user_id=open_set.actor.user_id,
-            history_change_reason=changeset.message or None,
-            changeset=changeset,
-            **{f.attname: getattr(record, f.attname) for f in history_model.tracked_fields},
-        )
-        for record in records
-    ]
-    insert_rows(history_model, history)
-    history_by_record = {record.pk: row for record, row in zip(records, history, strict=True)}
+    stamp = {
+        "history_date": moment,
+        "history_type": history_type,
+        "history_user_id": open_set.actor.user_id,
+        "history_change_reason": changeset.message or None,
+        "changeset_id": changeset.pk,
+    }
+    tracked = [f.attname for f in history_model.tracked_fields]
+    ids = insert_values(
+        history_model, [{**stamp, **{name: getattr(record, name) for name in tracked}} for record in records]
+    )
+    history_by_record = {record.pk: history_id for record, history_id in zip(records, ids, strict=True)}
     for link in history_model._history_m2m_fields:
         m2m_history = RECORDER.m2m_models[link]
         through = link.remote_field.through
         source = f"{link.m2m_field_name()}_id"
         columns = [f.attname for f in through._meta.fields]
-        insert_rows(
+        insert_values(
             m2m_history,
             [
-                m2m_history(history=history_by_record[getattr(row, source)], **{c: getattr(row, c) for c in columns})
+                {"history_id": history_by_record[getattr(row, source)], **{c: getattr(row, c) for c in columns}}
                 for row in through_rows.get(link.name, ())
             ],
         )
