@@ -1,6 +1,6 @@
 """Benchmark of the fixture sync against Django's ``loaddata``, on the same files.
 
-    .venv/bin/python -m bench.sync [--measures N | --full] [--base-url URL] [--keep-files DIR]
+    .venv/bin/python -m bench.sync [--measures N | --full] [--base-url URL] [--keep-files DIR [--reuse-files]]
 
 Runs on PostgreSQL (``postgres://postgres@127.0.0.1:5432`` unless ``--base-url`` names another
 server); it creates scratch databases named ``bench_sync_*`` and drops them at the end.
@@ -55,6 +55,11 @@ def parse_args(argv):
     size.add_argument("--full", action="store_true", help=f"{FULL_MEASURES:,} synthetic measures")
     parser.add_argument("--base-url", default=DEFAULT_BASE_URL, help="a PostgreSQL server (no database name)")
     parser.add_argument("--keep-files", help="write the fixture files here and keep them (default: a temp dir)")
+    parser.add_argument(
+        "--reuse-files",
+        action="store_true",
+        help="with --keep-files: sync the files already there (as a previous run left them) instead of making new ones",
+    )
     parser.add_argument("--seed", type=int, default=20250131)
     parser.add_argument(
         "--loaddata-seconds",
@@ -282,9 +287,12 @@ def main(argv=None):
         files = Path(temporary.name)
     try:
         began = time.perf_counter()
-        create_database(args.base_url, source)
-        child(args, "files", source, files, args.measures)
-        drop_database(args.base_url, source)
+        if args.reuse_files and fixture_files(files):
+            print(f"Reusing the files in {files} (--measures is theirs, not {args.measures:,}).")
+        else:
+            create_database(args.base_url, source)
+            child(args, "files", source, files, args.measures)
+            drop_database(args.base_url, source)
         records = count_records(files)
         took = time.perf_counter() - began
         print(f"Files: {records:,} records in {len(fixture_files(files))} files ({took:,.0f} s).")
