@@ -15,10 +15,12 @@ reading, checking and merging cost no query per record.  New records are created
 """
 
 import dataclasses
+import gc
 import hashlib
 import itertools
 import json
 from collections import Counter, defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -372,13 +374,34 @@ def sync_fixtures(paths=None, *, prefer=None, dry_run=False, prune=False, user=N
     whole_directory = not paths
     paths = [Path(path) for path in paths] if paths else fixture_paths()
     sync = Sync(paths, prefer=prefer, prune=prune, whole_directory=whole_directory, dry_run=dry_run, user=user)
-    with transaction.atomic():
+    with transaction.atomic(), _kept_from_collection():
         result = sync.run()
         if result.problems or result.unsettled or dry_run:
             transaction.set_rollback(True)
     if result.problems or result.unsettled:
         raise SyncRefused(result)
     return result
+
+
+@contextmanager
+def _kept_from_collection():
+    """Within: ``_settled()`` takes what is already allocated out of the garbage collector's
+    sweeps, until the end.
+
+    A sync holds every record of the files while it runs — hundreds of thousands of objects,
+    alive to the end — and Python's collector sweeps the oldest of them again each time the
+    younger ones have grown by a quarter: 15 % of a sync of 5,000 records, growing with the
+    records.  Frozen (``gc.freeze``), they are still freed when their last reference goes;
+    what the freeze keeps from the collector is only cycles, and it ends with the sync.
+    """
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+def _settled():
+    gc.freeze()
 
 
 class Sync:
@@ -425,6 +448,7 @@ class Sync:
             self.read(path)
         if not self.records and not self.prune:
             return self.result  # every file as it was last synced: nothing to read, merge or write
+        _settled()
         # The bases of the files read, and of records no file holds any more; of the files not
         # read, only which file holds which key (a duplicate of it in a file read is refused).
         skipped = list(self.skipped)
@@ -460,6 +484,7 @@ class Sync:
         for record in readable:
             if not record.deleted and not record.failed:
                 self.merge(record)
+        _settled()
         self.apply(by_model)
         if not self.result.problems and not self.result.unsettled:
             self.update_bases()
@@ -763,6 +788,7 @@ class Sync:
             for record in records:
                 if record not in levels and record not in written:
                     self.write(record)
+            _settled()
         for record in self.records:
             if record.deferred and not record.failed:
                 self.write(record, again=True)
