@@ -69,20 +69,11 @@ def insert_rows(model, objs):
     meta = model._meta
     pk = meta.pk
     fields = [f for f in meta.local_concrete_fields if f.generated is False]
+    converters = [_converter(f, connection) for f in fields]
     with connection.cursor() as cursor, connection.wrap_database_errors:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [meta.db_table, pk.column, len(objs)],
-        )
-        for obj, (pk_value,) in zip(objs, cursor.fetchall(), strict=True):
+        for obj, pk_value in zip(objs, _next_ids(cursor, meta, len(objs)), strict=True):
             setattr(obj, pk.attname, pk_value)
-        statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
-            sql.Identifier(meta.db_table), sql.SQL(", ").join(sql.Identifier(f.column) for f in fields)
-        )
-        converters = [_converter(f, connection) for f in fields]
-        with cursor.cursor.copy(statement) as copy:
-            for obj in objs:
-                copy.write_row([convert(obj) for convert in converters])
+        _copy(cursor, meta, fields, ([convert(obj) for convert in converters] for obj in objs))
     for obj in objs:
         obj._state.adding = False
         obj._state.db = manager.db
@@ -105,28 +96,33 @@ def insert_values(model, rows):
     meta = model._meta
     pk = meta.pk
     fields = [f for f in meta.local_concrete_fields if f.generated is False and f is not pk]
-    columns = []
-    for model_field in fields:
-        default = model_field.get_default()
-        if _as_is(model_field):
-            columns.append((model_field.attname, default, None))
-        else:
-            columns.append((model_field.attname, default, model_field))
+    columns = [(f.attname, f.get_default(), None if _as_is(f) else f) for f in fields]
+
+    def values(row):
+        for attname, default, convert in columns:
+            value = row.get(attname, default)
+            yield value if convert is None else convert.get_db_prep_save(value, connection)
+
     with connection.cursor() as cursor, connection.wrap_database_errors:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [meta.db_table, pk.column, len(rows)],
-        )
-        ids = [pk_value for (pk_value,) in cursor.fetchall()]
-        statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
-            sql.Identifier(meta.db_table),
-            sql.SQL(", ").join(sql.Identifier(f.column) for f in [pk, *fields]),
-        )
-        with cursor.cursor.copy(statement) as copy:
-            for pk_value, row in zip(ids, rows, strict=True):
-                values = [pk_value]
-                for attname, default, convert in columns:
-                    value = row.get(attname, default)
-                    values.append(value if convert is None else convert.get_db_prep_save(value, connection))
-                copy.write_row(values)
+        ids = _next_ids(cursor, meta, len(rows))
+        _copy(cursor, meta, [pk, *fields], ([pk_value, *values(row)] for pk_value, row in zip(ids, rows, strict=True)))
     return ids
+
+
+def _next_ids(cursor, meta, count):
+    """``count`` ids drawn from the table's sequence, as ``count`` inserts would take them."""
+    cursor.execute(
+        "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+        [meta.db_table, meta.pk.column, count],
+    )
+    return [pk_value for (pk_value,) in cursor.fetchall()]
+
+
+def _copy(cursor, meta, fields, rows):
+    """``COPY`` the ``rows`` (values in the order of ``fields``) into the table."""
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(meta.db_table), sql.SQL(", ").join(sql.Identifier(f.column) for f in fields)
+    )
+    with cursor.cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(row)
