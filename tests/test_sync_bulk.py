@@ -295,6 +295,59 @@ def test_a_key_in_a_new_file_that_an_unread_file_holds_is_a_duplicate(tmp_path):
 # --- changed records are written in bulk ---------------------------------------------------------
 
 
+def test_records_written_a_few_at_a_time_are_written_as_all_at_once(tmp_path, monkeypatch):
+    """New and changed records are built and written in chunks, each reading back from the
+    database the records written before that it refers to (its measure, for a detail's check of
+    the measure's kind): with chunks of two, the same rows, history and journal."""
+    copies = copies_of_the_shipped_records()
+    records, parts = tmp_path / "copies.json", tmp_path / "copies-parts.json"
+    roots = ("tracker.policyinstrument", "tracker.organization", "tracker.organizationalias")
+    records.write_text(dumps([record for record in copies if record["model"] in roots]), encoding="utf-8")
+    parts.write_text(dumps([record for record in copies if record["model"] not in roots]), encoding="utf-8")
+    changed_directory = tmp_path / "changed"
+    changed_directory.mkdir()
+    changed_paths, changed = changed_in_the_files(changed_directory)
+
+    paths = [records, parts]
+    whole, (whole_rows, whole_journal) = sync_and_read(paths, one_by_one=False, monkeypatch=monkeypatch)
+    whole_updates = sync_and_read(changed_paths, one_by_one=False, monkeypatch=monkeypatch)
+    read_back = Counter()
+    original = Sync.read_back
+
+    def counted(self, records):
+        original(self, records)
+        read_back.update(model._meta.label_lower for model, _ in self.read_rows)
+
+    monkeypatch.setattr(Sync, "read_back", counted)
+    monkeypatch.setattr("tracker.importers.sync.WRITE_CHUNK", 2)
+    chunked, (chunked_rows, chunked_journal) = sync_and_read(paths, one_by_one=False, monkeypatch=monkeypatch)
+    chunked_updates = sync_and_read(changed_paths, one_by_one=False, monkeypatch=monkeypatch)
+
+    assert not whole.problems and not chunked.problems
+    assert chunked.created == whole.created and sum(chunked.created.values()) == len(copies)
+    assert chunked_rows == whole_rows and chunked_journal == whole_journal
+    assert read_back["tracker.policyinstrument"] > 0  # the details' and citations' measures
+    assert chunked_updates[0].updated == whole_updates[0].updated == changed
+    assert chunked_updates[1] == whole_updates[1]
+
+
+def test_a_plain_run_keeps_no_diff_and_a_dry_run_or_the_admin_does(tmp_path):
+    """The field-by-field diff (``SyncResult.changes``) is a second copy of every record written:
+    kept on a dry run, or when asked for (the admin's upload shows it), not on a plain run."""
+    copies = copies_of_the_shipped_records()
+    path = tmp_path / "copies.json"
+    path.write_text(dumps(copies), encoding="utf-8")
+
+    dry = sync_fixtures([path], dry_run=True)
+    assert len(dry.changes) == len(copies) and "+ tracker.policyinstrument copy-" in dry.diff_text()
+    with transaction.atomic():
+        plain = sync_fixtures([path])
+        assert plain.created == dry.created and plain.changes == []
+        transaction.set_rollback(True)
+    asked = sync_fixtures([path], diff=True)
+    assert asked.created == dry.created and asked.changes == dry.changes
+
+
 def copy_of_the_fixtures(directory):
     for path in fixture_paths():
         shutil.copy(path, directory / path.name)

@@ -370,7 +370,9 @@ class FixtureUploadViews:
         name = path.name
         started = timezone.now()
         try:
-            result = sync_fixtures([path], dry_run=dry_run, prefer=prefer, user=None if dry_run else request.user)
+            result = sync_fixtures(
+                [path], dry_run=dry_run, prefer=prefer, user=None if dry_run else request.user, diff=True
+            )
             refused = False
         except SyncRefused as refusal:
             result, refused = refusal.result, True

@@ -199,7 +199,7 @@ class FileRecord:
     existing: object = None  # the stored record with the same natural key
     failed: bool = False
     deleted: bool = False  # deleted in the database (or refers to a deleted record): not brought back
-    file_values: dict = None
+    file_text: str = None  # the record in canonical form (``file_values``) as JSON: what its base keeps
     base: object = None  # SyncBase
     merged: object = None  # diff.Merge
     action: str = ""
@@ -234,6 +234,25 @@ class FileRecord:
     @property
     def pk(self):
         return self.saved_pk or (self.existing.pk if self.existing is not None else None)
+
+    @property
+    def file_values(self):
+        """The record in canonical form: what ``export_fixtures`` writes for it (kept as text: a
+        third of the memory of the values themselves)."""
+        return json.loads(self.file_text)
+
+    def lighten(self):
+        """Let go of what only reading and checking needed: the values as read, the stand-in."""
+        self.values = self.references = self.unreadable = self.stand_in = None
+        if self.action in (UNCHANGED, ""):
+            self.targets, self.merged = {}, None
+
+    def written(self):
+        """Let go of what writing needed, once the record is written (a record written again at
+        the end keeps it): records referring to it read it back from the database
+        (``Sync.read_back``)."""
+        if self.saved_pk is not None and not self.deferred and not self.failed:
+            self.targets, self.merged, self.instance, self.existing = {}, None, None, None
 
 
 # --- the result ----------------------------------------------------------------------------------
@@ -362,18 +381,28 @@ def _show(value, limit=160):
 # --- the sync ----------------------------------------------------------------------------------
 
 
-def sync_fixtures(paths=None, *, prefer=None, dry_run=False, prune=False, user=None):
+def sync_fixtures(paths=None, *, prefer=None, dry_run=False, prune=False, user=None, diff=None):
     """Sync ``paths`` (default: every file of ``settings.TRACKER_FIXTURE_DIR``) with the database.
 
     ``user`` is the login that applies the files (a reviewer uploading one in the admin); the
-    change sets then name that login beside the file.
+    change sets then name that login beside the file.  ``diff`` (by default: on a dry run) keeps
+    what each record written changes, field by field, for ``SyncResult.diff_text``: a second
+    copy of every new record's values, so a plain run does without it.
 
     Returns a ``SyncResult``; raises ``SyncRefused`` (naming every problem and conflict) when
     nothing could be written.  ``dry_run`` does everything, reports it, and rolls it back.
     """
     whole_directory = not paths
     paths = [Path(path) for path in paths] if paths else fixture_paths()
-    sync = Sync(paths, prefer=prefer, prune=prune, whole_directory=whole_directory, dry_run=dry_run, user=user)
+    sync = Sync(
+        paths,
+        prefer=prefer,
+        prune=prune,
+        whole_directory=whole_directory,
+        dry_run=dry_run,
+        user=user,
+        diff=dry_run if diff is None else diff,
+    )
     with transaction.atomic(), _kept_from_collection():
         result = sync.run()
         if result.problems or result.unsettled or dry_run:
@@ -412,8 +441,9 @@ class Sync:
     well, and the caller rolls everything back.
     """
 
-    def __init__(self, paths, *, prefer, prune, whole_directory, dry_run, user=None):
+    def __init__(self, paths, *, prefer, prune, whole_directory, dry_run, user=None, diff=True):
         self.user = user
+        self.diff = diff
         if prefer not in (None, PREFER_FILES, PREFER_DATABASE):
             raise ValueError(f"prefer is 'files' or 'database', not {prefer!r}")
         self.paths = paths
@@ -427,6 +457,7 @@ class Sync:
         self.digests = {}  # name -> SHA-256 of each file read
         self.skipped = {}  # name -> SyncedFile of each file not read, unchanged since its last sync
         self.syntax_errors = False
+        self.read_rows = {}  # (model, pk) -> a record written, read back (``read_back``)
 
     # -- reading and checking --
 
@@ -484,6 +515,8 @@ class Sync:
         for record in readable:
             if not record.deleted and not record.failed:
                 self.merge(record)
+        for record in self.records:
+            record.lighten()
         _settled()
         self.apply(by_model)
         if not self.result.problems and not self.result.unsettled:
@@ -641,7 +674,7 @@ class Sync:
         model = record.model
         stand_in = model(**record.values)
         stand_in.pk = -next(self.placeholders)  # never saved: lets parts computed through it name it
-        record.stand_in = stand_in
+        record.stand_in, record.values = stand_in, None
         refers_to_deleted = False
         for model_field, many in _relations(model):
             key = record.references.get(model_field.name)
@@ -759,14 +792,15 @@ class Sync:
     def merge(self, record):
         if record.failed:
             return
-        record.file_values = self.canonical(record)
+        file_values = self.canonical(record)
+        record.file_text = json.dumps(file_values, ensure_ascii=False)
         record.base = self.bases.get((record.label, record.encoded))
         if record.existing is None:
             record.action = CREATE
             return
         database = self.state.values(record.existing)
         base = record.base.field_values if record.base is not None else None
-        record.merged = merge(base=base, file=record.file_values, database=database, prefer=self.prefer)
+        record.merged = merge(base=base, file=file_values, database=database, prefer=self.prefer)
         if record.merged.conflicts:
             self.result.conflicted[record.label] += 1
             self.result.conflicts.extend((record, conflict) for conflict in record.merged.conflicts)
@@ -788,6 +822,8 @@ class Sync:
             for record in records:
                 if record not in levels and record not in written:
                     self.write(record)
+            for record in records:
+                record.written()
             _settled()
         for record in self.records:
             if record.deferred and not record.failed:
@@ -891,16 +927,18 @@ class Sync:
         for record in records:
             by_file[record.entry.path].append(record)
         for path, of_file in by_file.items():
-            items = [self.new_record(record) for record in of_file]
             actor = self.actor(path)
-            with self.group.use(actor):
-                outcome = create_records(model, items, actor=actor)
-            for index, error in outcome.errors.items():
-                self.report(of_file[index], error)
-            created = {id(item) for item in outcome.created}
-            for record, item in zip(of_file, items, strict=True):
-                if id(item) in created:
-                    self.created(record, item.record)
+            for chunk in _chunks(of_file):
+                self.read_back(chunk)
+                items = [self.new_record(record) for record in chunk]
+                with self.group.use(actor):
+                    outcome = create_records(model, items, actor=actor)
+                for index, error in outcome.errors.items():
+                    self.report(chunk[index], error)
+                created = {id(item) for item in outcome.created}
+                for record, item in zip(chunk, items, strict=True):
+                    if id(item) in created:
+                        self.created(record, item.record)
 
     def update_many(self, model, records):
         """Write changed records in bulk through the services (``update_records``), each file's in
@@ -910,26 +948,30 @@ class Sync:
             return set()
         by_file = defaultdict(list)
         for record in records:
-            if self.depends_on_failed(record):
-                continue
-            item, incomplete = self.changed_record(record)
-            if not incomplete:
-                by_file[record.entry.path].append((record, item))
+            if not self.depends_on_failed(record):
+                by_file[record.entry.path].append(record)
         handled = set()
         for path, of_file in by_file.items():
             actor = self.actor(path)
-            with self.group.use(actor):
-                outcome = update_records(model, [item for _, item in of_file], actor=actor)
-            for index, error in outcome.errors.items():
-                self.refused(of_file[index][0], error)
-            changed = {id(item) for item in outcome.changed}
-            unchanged = {id(item) for item in outcome.unchanged}
-            for record, item in of_file:
-                handled.add(record)
-                if id(item) in changed:
-                    self.updated(record, item.record)
-                elif id(item) in unchanged:
-                    self.kept(record, item.record)
+            for chunk in _chunks(of_file):
+                self.read_back(chunk)
+                items = []
+                for record in chunk:
+                    item, incomplete = self.changed_record(record)
+                    if not incomplete:
+                        items.append((record, item))
+                with self.group.use(actor):
+                    outcome = update_records(model, [item for _, item in items], actor=actor)
+                for index, error in outcome.errors.items():
+                    self.refused(items[index][0], error)
+                changed = {id(item) for item in outcome.changed}
+                unchanged = {id(item) for item in outcome.unchanged}
+                for record, item in items:
+                    handled.add(record)
+                    if id(item) in changed:
+                        self.updated(record, item.record)
+                    elif id(item) in unchanged:
+                        self.kept(record, item.record)
         return handled
 
     def changed_record(self, record):
@@ -959,12 +1001,27 @@ class Sync:
         related = self.related_instances(record, instance)
         return NewRecord(record=instance, relations=relations, related=related)
 
-    @staticmethod
-    def instance_of(target):
+    def instance_of(self, target):
         """The written or stored record a reference names."""
-        if target.record is not None:
-            return target.record.instance or target.record.existing
-        return target.row
+        record = target.record
+        if record is None:
+            return target.row
+        return record.instance or record.existing or self.read_rows.get((target.model, record.pk))
+
+    def read_back(self, records):
+        """Read the records that ``records`` refer to and that were written (and let go, see
+        ``FileRecord.written``) from the database, for their validation: one query per model
+        per chunk, held until the next chunk."""
+        wanted = defaultdict(set)
+        for record in records:
+            for targets in record.targets.values():
+                for target in targets if isinstance(targets, list) else [targets]:
+                    other = target.record
+                    if other is not None and other.instance is None and other.existing is None and other.pk:
+                        wanted[target.model].add(other.pk)
+        self.read_rows = {
+            (model, row.pk): row for model, pks in wanted.items() for row in model._base_manager.filter(pk__in=pks)
+        }
 
     def report(self, record, error):
         for name, messages in _messages(error):
@@ -978,8 +1035,12 @@ class Sync:
         record.saved_pk = instance.pk
         record.instance = instance
         self.result.created[record.label] += 1
-        fields = [(name, None, value) for name, value in record.file_values.items() if value not in (None, "", [])]
-        self.result.changes.append(("+", record.name, record.where, fields))
+        self.note_change(
+            "+",
+            record.name,
+            record.where,
+            lambda: [(name, None, value) for name, value in record.file_values.items() if value not in (None, "", [])],
+        )
 
     def write(self, record, again=False):
         if self.depends_on_failed(record):
@@ -1017,8 +1078,16 @@ class Sync:
         record.saved_pk = instance.pk
         record.instance = instance
         self.result.updated[record.label] += 1
-        before = self.state.values(record.existing)
-        self.result.changes.append(("~", record.name, record.where, changed_fields(before, record.merged.values)))
+        merged = record.merged.values
+        self.note_change(
+            "~", record.name, record.where, lambda: changed_fields(self.state.values(record.existing), merged)
+        )
+
+    def note_change(self, sign, name, where, fields):
+        """What a record written changes, for ``SyncResult.diff_text``: ``fields`` gives the
+        [(field, before, after)], worked out only when the run keeps its diff."""
+        if self.diff:
+            self.result.changes.append((sign, name, where, fields()))
 
     def kept(self, record, instance):
         record.saved_pk = instance.pk
@@ -1064,11 +1133,11 @@ class Sync:
                         continue
                     with transaction.atomic(), self.group.use(actor, kind=ChangeKind.REVIEW, message=comment):
                         withdraw(record=model(pk=row.pk), actor=actor, comment=comment)
-                    self.result.changes.append(("-", name, actor.source, [("withdrawn", False, True)]))
+                    self.note_change("-", name, actor.source, lambda: [("withdrawn", False, True)])
                 else:
                     with transaction.atomic(), self.group.use(actor, kind=ChangeKind.DELETE, message=comment):
                         delete_record(record=model._base_manager.get(pk=row.pk), actor=actor, message=comment)
-                    self.result.changes.append(("-", name, actor.source, [("deleted", False, True)]))
+                    self.note_change("-", name, actor.source, lambda: [("deleted", False, True)])
                 self.result.pruned[label] += 1
             except (ValidationError, DeletionRefused) as error:
                 self.result.problems.append(
@@ -1109,7 +1178,7 @@ class Sync:
         for record in self.records:
             if record.failed or record.deleted or record.key is None:
                 continue
-            values = json.dumps(record.file_values, ensure_ascii=False)
+            values = record.file_text
             base = record.base
             if base is None:
                 create.append(
@@ -1154,6 +1223,16 @@ class Sync:
                     "synced_at": now,
                 },
             )
+
+
+# New and changed records are built, checked and written this many at a time: the records
+# they refer to among those already written are read back for each chunk (``read_back``).
+WRITE_CHUNK = 5000
+
+
+def _chunks(records):
+    for start in range(0, len(records), WRITE_CHUNK):
+        yield records[start : start + WRITE_CHUNK]
 
 
 def file_digest(path):

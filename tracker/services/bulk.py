@@ -108,6 +108,7 @@ def create_records(model, items, *, actor):
             _one_by_one(valid, actor, result, result.created)
             continue
         result.created.extend(item for _, item in valid)
+    open_set.settle_published()
     return result
 
 
@@ -196,6 +197,7 @@ def update_records(model, items, *, actor):
             _one_by_one(changed, actor, result, result.changed)
             continue
         result.changed.extend(item for _, item in changed)
+    open_set.settle_published()
     return result
 
 

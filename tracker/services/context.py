@@ -62,6 +62,7 @@ class OpenChangeSet:
     touched: set = field(default_factory=set)  # (model, pk) whose version this change set already moved
     derive: set = field(default_factory=set)  # measures whose events changed: status and dates follow at the end
     published: list = field(default_factory=list)  # records this change set published (some not yet saved)
+    published_ids: dict = field(default_factory=dict)  # model -> ids of published records saved since
     _record: ChangeSet = None
 
     @property
@@ -77,6 +78,18 @@ class OpenChangeSet:
                 message=self.message,
             )
         return self._record
+
+    def settle_published(self):
+        """Keep only the model and id of each published record saved since: a fixture sync
+        publishes every record it creates, hundreds of thousands, whose instances need not
+        live until the change set closes."""
+        waiting = []
+        for instance in self.published:
+            if instance.pk is None:
+                waiting.append(instance)
+            else:
+                self.published_ids.setdefault(type(instance), set()).add(instance.pk)
+        self.published = waiting
 
     def add_message(self, message):
         if not message or self.message:
@@ -160,8 +173,6 @@ class ChangeSetGroup:
 def _close(open_set):
     """Records published by this change set show it whole: children written after the root too."""
     now = timezone.now()
-    by_model = {}
-    for instance in open_set.published:
-        by_model.setdefault(type(instance), set()).add(instance.pk)
-    for model, pks in by_model.items():
+    open_set.settle_published()
+    for model, pks in open_set.published_ids.items():
         model._base_manager.filter(pk__in=pks).update(published_at=now)
