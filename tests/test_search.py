@@ -129,6 +129,24 @@ def test_measures_of_a_much_targeted_organization_are_found_as_well(monkeypatch)
     assert set(slugs("DeepSeek Texas")) == {"us-tx-deepseek-ban"}
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the lists of ids are PostgreSQL's")
+def test_a_word_few_measures_hold_is_a_list_of_ids_and_finds_what_its_text_finds(monkeypatch):
+    """Within ``FOUND_LIMIT`` the measures holding a word are a list of ids; past it, or for a
+    word with no trigram, the text is tested: the same measures, ranked the same."""
+    words = ("DeepSeek", "深度求索", "Ascend", "人工智能", "controlling", "H.R. 1121", "DeepSeek Texas", "zzzqqq")
+    listed = {word: list(PolicyInstrument.objects.search(word).order_by("-search_rank", "slug")) for word in words}
+    term = querysets.SearchTerm.of("DeepSeek", postgres=True, using="default")
+    assert term.found and "ILIKE" not in str(PolicyInstrument.objects.filter(term.matches()).query)
+    assert querysets.SearchTerm.of("zzzqqq", postgres=True, using="default").found == ()
+    # 华为 has no trigram: no index finds it, so it is not looked up.
+    assert querysets.SearchTerm.of("华为", postgres=True, using="default").found is None
+    monkeypatch.setattr(querysets, "FOUND_LIMIT", 0)
+    assert querysets.SearchTerm.of("DeepSeek", postgres=True, using="default").found is None
+    for word, found in listed.items():
+        tested = list(PolicyInstrument.objects.search(word).order_by("-search_rank", "slug"))
+        assert [(m.pk, m.search_rank) for m in tested] == [(m.pk, m.search_rank) for m in found], word
+
+
 def test_no_words_return_every_measure_ranked_zero():
     everything = PolicyInstrument.objects.count()
     for text in ("", "   ", None, '""'):
@@ -193,7 +211,8 @@ def test_on_postgresql_a_word_finds_its_other_forms_in_english_text():
 def test_the_english_full_text_condition_is_served_by_its_index():
     from django.db import connection as pg
 
-    queryset = PolicyInstrument.objects.search("controlling").order_by().values("pk")
+    term = querysets.SearchTerm("controlling", postgres=True)
+    queryset = PolicyInstrument.objects.filter(term.own()).order_by().values("pk")
     sql, params = queryset.query.sql_with_params()
     # The stored document is compared, never computed row by row.
     assert '"english_document" @@' in sql and "to_tsvector" not in sql, sql
