@@ -57,7 +57,7 @@ from tracker.services.bulk import ChangedRecord, NewRecord, can_update_in_bulk, 
 from tracker.services.context import ChangeSetGroup
 from tracker.services.records import SYSTEM_FIELDS, _depth
 from tracker.services.review import withdraw
-from tracker.services.rows import insert_rows
+from tracker.services.rows import insert_values
 
 __all__ = ["PREFER_DATABASE", "PREFER_FILES", "SyncRefused", "SyncResult", "sync_fixtures"]
 
@@ -242,8 +242,11 @@ class FileRecord:
         return json.loads(self.file_text)
 
     def lighten(self):
-        """Let go of what only reading and checking needed: the values as read, the stand-in."""
-        self.values = self.references = self.unreadable = self.stand_in = None
+        """Let go of what only reading and checking needed: the values as read, and the stand-in
+        of a record already stored (a new record's becomes the record written: ``Sync.build``)."""
+        self.values = self.references = self.unreadable = None
+        if self.action != CREATE:
+            self.stand_in = None
         if self.action in (UNCHANGED, ""):
             self.targets, self.merged = {}, None
 
@@ -252,7 +255,7 @@ class FileRecord:
         the end keeps it): records referring to it read it back from the database
         (``Sync.read_back``)."""
         if self.saved_pk is not None and not self.deferred and not self.failed:
-            self.targets, self.merged, self.instance, self.existing = {}, None, None, None
+            self.targets, self.merged, self.instance, self.existing, self.stand_in = {}, None, None, None, None
 
 
 # --- the result ----------------------------------------------------------------------------------
@@ -868,6 +871,8 @@ class Sync:
         """The record to save (the stored one, or a new one, with the merged values) and its links;
         and whether some record it refers to is not written yet."""
         model = record.model
+        if record.pk is None and record.stand_in is not None:
+            return self.new_instance(record)
         values = record.file_values if record.action == CREATE else record.merged.values
         if record.pk is not None:
             source = model._base_manager.get(pk=record.pk) if again else record.existing
@@ -890,6 +895,29 @@ class Sync:
             else:
                 setattr(instance, model_field.attname, model_field.to_python(value))
         return instance, relations, incomplete
+
+    def new_instance(self, record):
+        """A new record to write: its stand-in, which holds its values as read and checked,
+        pointed at the records its references name (as written: ``record.targets``, what its
+        canonical values name).  Building it again from those values cost a tenth of a sync."""
+        instance = record.stand_in
+        instance.pk = None
+        relations, incomplete = {}, False
+        for model_field, many in _relations(record.model):
+            targets = record.targets.get(model_field.name)
+            if many:
+                pks = [self.target_pk(target) for target in targets or ()]
+                incomplete |= None in pks
+                relations[model_field.name] = [pk for pk in pks if pk is not None]
+            elif model_field.name not in SYSTEM_FIELDS:
+                pk = self.target_pk(targets) if targets is not None else None
+                incomplete |= targets is not None and pk is None
+                setattr(instance, model_field.attname, pk)
+        return instance, relations, incomplete
+
+    @staticmethod
+    def target_pk(target):
+        return target.record.pk if target.record is not None else target.row.pk
 
     def depends_on_failed(self, record):
         for targets in record.targets.values():
@@ -1182,14 +1210,14 @@ class Sync:
             base = record.base
             if base is None:
                 create.append(
-                    SyncBase(
-                        model=record.label,
-                        natural_key=record.encoded,
-                        file=record.entry.name,
-                        position=record.entry.index,
-                        values=values,
-                        synced_at=now,
-                    )
+                    {
+                        "model": record.label,
+                        "natural_key": record.encoded,
+                        "file": record.entry.name,
+                        "position": record.entry.index,
+                        "values": values,
+                        "synced_at": now,
+                    }
                 )
             elif (base.file, base.position, base.values) != (record.entry.name, record.entry.index, values):
                 base.file, base.position, base.values, base.synced_at = (
@@ -1199,7 +1227,7 @@ class Sync:
                     now,
                 )
                 update.append(base)
-        insert_rows(SyncBase, create)
+        insert_values(SyncBase, create)
         SyncBase.objects.bulk_update(update, ["file", "position", "values", "synced_at"], batch_size=500)
         if self.prune:
             SyncBase.objects.filter(pk__in=[base.pk for base in getattr(self, "gone_bases", [])]).delete()
