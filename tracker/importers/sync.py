@@ -494,12 +494,6 @@ class Sync:
             .iterator(chunk_size=5000)
         }
         self.state = DatabaseState(reference_models())
-        self.tombstones = {
-            (model, key)
-            for model, key in Tombstone.objects.exclude(changeset__via=ChangeVia.FIXTURES).values_list(
-                "model", "natural_key"
-            )
-        }
         by_model = defaultdict(list)
         for record in self.records:
             if record.model is not None:
@@ -538,19 +532,23 @@ class Sync:
             dict(SyncBase.objects.filter(file__in=list(stored)).values_list("file").annotate(Count("id")).order_by())
         )
         # A record of the file a person deleted since is reported at every sync: such a file is read.
-        deleted = set(Tombstone.objects.exclude(changeset__via=ChangeVia.FIXTURES).values_list("model", "natural_key"))
         reporting = {
             name
             for label, encoded, name in SyncBase.objects.filter(
-                file__in=list(stored), natural_key__in={encoded for _, encoded in deleted}
+                file__in=list(stored), natural_key__in={encoded for _, encoded in self.tombstones}
             ).values_list("model", "natural_key", "file")
-            if (label, encoded) in deleted
+            if (label, encoded) in self.tombstones
         }
         return {
             name: synced
             for name, synced in stored.items()
             if name not in reporting and bases[name] == synced.bases and file_digest(paths[name]) == synced.digest
         }
+
+    @cached_property
+    def tombstones(self):
+        """(model, natural key) of each record a person deleted: the files do not bring it back."""
+        return set(Tombstone.objects.exclude(changeset__via=ChangeVia.FIXTURES).values_list("model", "natural_key"))
 
     @cached_property
     def rules(self):
@@ -1136,7 +1134,7 @@ class Sync:
         read = {(record.label, record.encoded) for record in self.records if record.key is not None}
         gone = {}
         for (label, encoded), base in self.bases.items():
-            if (label, encoded) in read or base.file in self.skipped:
+            if (label, encoded) in read:
                 continue
             if not (self.whole_directory or base.file in names):
                 continue
