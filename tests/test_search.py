@@ -133,6 +133,11 @@ def test_measures_of_a_much_targeted_organization_are_found_as_well(monkeypatch)
 def test_a_word_few_measures_hold_is_a_list_of_ids_and_finds_what_its_text_finds(monkeypatch):
     """Within ``FOUND_LIMIT`` the measures holding a word are a list of ids; past it, or for a
     word with no trigram, the text is tested: the same measures, ranked the same."""
+    with connection.cursor() as cursor:
+        # The report's measures are few enough for the planner to read them whole, which it
+        # would not do with a hundred thousand: then their text is tested, not listed first.
+        assert querysets.SearchTerm.of("DeepSeek", postgres=True, using="default").found is None
+        cursor.execute("SET LOCAL enable_seqscan = off")
     words = ("DeepSeek", "深度求索", "Ascend", "人工智能", "controlling", "H.R. 1121", "DeepSeek Texas", "zzzqqq")
     listed = {word: list(PolicyInstrument.objects.search(word).order_by("-search_rank", "slug")) for word in words}
     term = querysets.SearchTerm.of("DeepSeek", postgres=True, using="default")
@@ -145,6 +150,15 @@ def test_a_word_few_measures_hold_is_a_list_of_ids_and_finds_what_its_text_finds
     for word, found in listed.items():
         tested = list(PolicyInstrument.objects.search(word).order_by("-search_rank", "slug"))
         assert [(m.pk, m.search_rank) for m in tested] == [(m.pk, m.search_rank) for m in found], word
+
+
+def test_an_unranked_search_finds_the_same_measures_without_their_rank():
+    for text in ("DeepSeek", "人工智能", "DeepSeek Texas", "", "zzzqqq"):
+        unranked = PolicyInstrument.objects.search(text, ranked=False)
+        assert "search_rank" not in unranked.query.annotations
+        assert set(unranked.values_list("pk", flat=True)) == set(
+            PolicyInstrument.objects.search(text).values_list("pk", flat=True)
+        ), text
 
 
 def test_no_words_return_every_measure_ranked_zero():

@@ -20,5 +20,5 @@ class MeasureSearchMixin:
     def get_search_results(self, request, queryset, search_term):
         if not search_words(search_term):
             return queryset, False
-        measures = PolicyInstrument.objects.search(search_term).order_by().values("pk")
+        measures = PolicyInstrument.objects.search(search_term, ranked=False).order_by().values("pk")
         return queryset.filter(instrument__in=measures), False
