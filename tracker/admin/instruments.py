@@ -23,6 +23,7 @@ from tracker.admin.lists import (
     LayerFilter,
     MeasureDetailList,
     QuickListMixin,
+    listed_events,
     with_citation_columns,
 )
 from tracker.admin.search import MeasureSearchMixin
@@ -214,8 +215,9 @@ class PolicyInstrumentAdmin(QuickListMixin, TrackerAdmin):
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def get_search_results(self, request, queryset, search_term):
-        """The tracker's one search (``PolicyInstrumentQuerySet.search``), as the API's."""
-        return queryset.search(search_term), False
+        """The tracker's one search (``PolicyInstrumentQuerySet.search``), as the API's, without
+        its rank, by which the list is never sorted."""
+        return queryset.search(search_term, ranked=False), False
 
     class Media:
         js = ("tracker/admin/kind_details.js",)
@@ -237,7 +239,7 @@ class PolicyInstrumentAdmin(QuickListMixin, TrackerAdmin):
         return fields
 
     def get_queryset(self, request):
-        return with_citation_columns(super().get_queryset(request).prefetch_related("events"))
+        return with_citation_columns(super().get_queryset(request).prefetch_related(listed_events()))
 
     @admin.display(description=pgettext_lazy("date", "announced"), ordering="announced")
     def announced_display(self, obj):
