@@ -1022,10 +1022,12 @@ class Sync:
         return related
 
     def new_record(self, record):
-        """A new record to create in bulk, its references' instances cached for its validation."""
+        """A new record to create in bulk, its references' instances cached for its validation
+        (its own fields were checked on its stand-in, the instance written: ``check_fields``)."""
+        checked = record.stand_in is not None
         instance, relations, _ = self.build(record, again=False)
         related = self.related_instances(record, instance)
-        return NewRecord(record=instance, relations=relations, related=related)
+        return NewRecord(record=instance, relations=relations, related=related, fields_cleaned=checked)
 
     def instance_of(self, target):
         """The written or stored record a reference names."""
