@@ -3,6 +3,7 @@ what saving the records one by one writes, in a number of queries that does not 
 number of records, and still names every record and field the database refuses; and a file unchanged since its last
 sync is not read at all, yet counted, and never hides a duplicate key."""
 
+import datetime
 import json
 import shutil
 from collections import Counter
@@ -477,3 +478,43 @@ def test_a_changed_batch_the_database_refuses_is_written_one_by_one_and_named(tm
     assert f"tracker.fund {funds[0]['fields']['instrument'][0]}: amount: A fund's amount cannot be negative." in message
     assert message.count("tracker.fund ") == 1
     assert [kwargs["record"]._meta.label_lower for kwargs in one_by_one] == ["tracker.fund", "tracker.fund"]
+
+
+def test_update_rows_writes_every_kind_of_field_as_saving_does():
+    """``update_rows`` (one ``UPDATE … FROM (VALUES …)`` on PostgreSQL) writes text, dates,
+    amounts, references and empty values as ``save`` would, to those rows only."""
+    from decimal import Decimal
+
+    from tracker.models import Fund
+    from tracker.services.rows import update_rows
+
+    funds = list(Fund.objects.order_by("pk"))
+    for number, fund in enumerate(funds):
+        fund.amount = Decimal("1234567.89") * (number + 1)
+        fund.usd_rate_date = None if number else datetime.date(2024, 2, 29)
+        fund.currency = "USD"
+    *measures, untouched = PolicyInstrument.objects.order_by("pk")[:4]
+    before = PolicyInstrument.objects.values().get(pk=untouched.pk)
+    issuer = Organization.objects.order_by("pk").first()
+    for number, measure in enumerate(measures):
+        measure.title_en = f"Rewritten title {number} — 人工智能"
+        measure.summary_en = "" if number == 2 else "Quoted 'text' and %s placeholders"
+        measure.issuing_body = None if number == 1 else issuer
+        measure.announced = datetime.date(2020, 1, number + 1)
+
+    update_rows(Fund, funds, ["amount", "usd_rate_date", "currency"])
+    update_rows(PolicyInstrument, measures, ["title_en", "summary_en", "issuing_body", "announced"])
+
+    assert len(funds) >= 2
+    for fund in funds:
+        stored = Fund.objects.get(pk=fund.pk)
+        assert (stored.amount, stored.usd_rate_date, stored.currency) == (fund.amount, fund.usd_rate_date, "USD")
+    for measure in measures:
+        row = PolicyInstrument.objects.get(pk=measure.pk)
+        assert (row.title_en, row.summary_en, row.issuing_body_id, row.announced) == (
+            measure.title_en,
+            measure.summary_en,
+            measure.issuing_body_id,
+            measure.announced,
+        )
+    assert PolicyInstrument.objects.values().get(pk=untouched.pk) == before

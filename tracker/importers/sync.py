@@ -57,7 +57,7 @@ from tracker.services.bulk import ChangedRecord, NewRecord, can_update_in_bulk, 
 from tracker.services.context import ChangeSetGroup
 from tracker.services.records import SYSTEM_FIELDS, _depth
 from tracker.services.review import withdraw
-from tracker.services.rows import insert_values
+from tracker.services.rows import insert_values, update_rows
 
 __all__ = ["PREFER_DATABASE", "PREFER_FILES", "SyncRefused", "SyncResult", "sync_fixtures"]
 
@@ -1228,7 +1228,7 @@ class Sync:
                 )
                 update.append(base)
         insert_values(SyncBase, create)
-        SyncBase.objects.bulk_update(update, ["file", "position", "values", "synced_at"], batch_size=500)
+        update_rows(SyncBase, update, ["file", "position", "values", "synced_at"])
         if self.prune:
             SyncBase.objects.filter(pk__in=[base.pk for base in getattr(self, "gone_bases", [])]).delete()
         self.remember_files(now)

@@ -51,7 +51,7 @@ from tracker.services.records import (
     link_fields,
     save_record,
 )
-from tracker.services.rows import insert_rows, insert_values
+from tracker.services.rows import insert_rows, insert_values, update_rows
 
 BATCH_SIZE = 500
 
@@ -261,7 +261,7 @@ def _update(model, items, stored, open_set):
         record.updated = stamp
         _after_change(record, open_set)
     names = [f.name for f in model._meta.concrete_fields if not f.primary_key]
-    model._base_manager.bulk_update(records, names)
+    update_rows(model, records, names)
     through_rows = {}
     for link in model._meta.many_to_many:
         through = link.remote_field.through
@@ -433,7 +433,7 @@ def _touch_parents(model, pks, open_set):
     changed = ["version", "updated"]
     if parents and isinstance(parents[0], ReviewedModel):
         changed += ["editorial_state", "published_version", "published_at"]
-    model._base_manager.bulk_update(parents, changed, batch_size=BATCH_SIZE)
+    update_rows(model, parents, changed)
     through_rows = {}
     for link in model.history.model._history_m2m_fields:
         through = link.remote_field.through
