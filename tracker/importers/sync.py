@@ -183,6 +183,11 @@ class Target:
     def instance(self):
         return self.record.stand_in if self.record is not None else self.row
 
+    @property
+    def pk(self):
+        """The id of the record named, once it is written (None before)."""
+        return self.record.pk if self.record is not None else self.row.pk
+
 
 @dataclass(eq=False)
 class FileRecord:
@@ -904,18 +909,14 @@ class Sync:
         for model_field, many in _relations(record.model):
             targets = record.targets.get(model_field.name)
             if many:
-                pks = [self.target_pk(target) for target in targets or ()]
+                pks = [target.pk for target in targets or ()]
                 incomplete |= None in pks
                 relations[model_field.name] = [pk for pk in pks if pk is not None]
             elif model_field.name not in SYSTEM_FIELDS:
-                pk = self.target_pk(targets) if targets is not None else None
+                pk = targets.pk if targets is not None else None
                 incomplete |= targets is not None and pk is None
                 setattr(instance, model_field.attname, pk)
         return instance, relations, incomplete
-
-    @staticmethod
-    def target_pk(target):
-        return target.record.pk if target.record is not None else target.row.pk
 
     def depends_on_failed(self, record):
         for targets in record.targets.values():
