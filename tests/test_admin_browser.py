@@ -29,7 +29,7 @@ def test_an_analyst_finds_a_ban_and_reads_its_sources(page, tmp_path):
     page.click("text=Texas ban on DeepSeek")
 
     assert page.input_value("#id_title_zh").startswith("德克薩斯州")
-    assert page.locator("#ban-group").is_visible()
+    expect(page.locator("#ban-group")).to_be_visible()
     assert page.locator("#fund-group").count() == 0
     quotes = page.locator("#citations-group textarea[name$='-quote']")
     assert any("德克薩斯州" in quotes.nth(i).input_value() for i in range(quotes.count()))
@@ -106,7 +106,7 @@ def test_a_valid_edit_is_saved_and_shown_in_the_list(page):
     page.click("text=Shanghai")
     page.fill("#id_summary_en", "Edited in the browser test.")
     page.click("input[name=_save]")
-    assert page.locator(".messagelist .success").is_visible()
+    expect(page.locator(".messagelist .success")).to_be_visible()
     page.goto("/admin/tracker/policyinstrument/?q=cn-ai-pilot-zone-shanghai")
     page.click("text=Shanghai")
     assert page.input_value("#id_summary_en") == "Edited in the browser test."
