@@ -16,7 +16,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from tracker.importers.fixtures import display_path, dumps, fixture_paths
-from tracker.importers.sync import Sync, SyncRefused, reference_models, sync_fixtures
+from tracker.importers.sync import FileRecord, Sync, SyncRefused, reference_models, sync_fixtures
 from tracker.models import (
     ChangeSet,
     Organization,
@@ -297,9 +297,10 @@ def test_a_key_in_a_new_file_that_an_unread_file_holds_is_a_duplicate(tmp_path):
 
 
 def test_records_written_a_few_at_a_time_are_written_as_all_at_once(tmp_path, monkeypatch):
-    """New and changed records are built and written in chunks, each reading back from the
-    database the records written before that it refers to (its measure, for a detail's check of
-    the measure's kind): with chunks of two, the same rows, history and journal."""
+    """Records are checked, merged and written in chunks, each reading from the database the
+    records written before that it refers to (its measure, for a detail's check of the
+    measure's kind), and keeping only the keys of the chunks before: with chunks of two, the
+    same rows, history and journal."""
     copies = copies_of_the_shipped_records()
     records, parts = tmp_path / "copies.json", tmp_path / "copies-parts.json"
     roots = ("tracker.policyinstrument", "tracker.organization", "tracker.organizationalias")
@@ -312,14 +313,22 @@ def test_records_written_a_few_at_a_time_are_written_as_all_at_once(tmp_path, mo
     paths = [records, parts]
     whole, (whole_rows, whole_journal) = sync_and_read(paths, one_by_one=False, monkeypatch=monkeypatch)
     whole_updates = sync_and_read(changed_paths, one_by_one=False, monkeypatch=monkeypatch)
-    read_back = Counter()
-    original = Sync.read_back
+    read_back, most = Counter(), Counter()
+    original = Sync.fetch_targets
+
+    let_go = Sync.let_go
 
     def counted(self, records):
         original(self, records)
-        read_back.update(model._meta.label_lower for model, _ in self.read_rows)
+        read_back.update(model._meta.label_lower for model, _ in self.fetched)
 
-    monkeypatch.setattr(Sync, "read_back", counted)
+    def counted_let_go(self, model, records):
+        in_memory = sum(isinstance(known, FileRecord) for known in self.index.values())
+        most["records"] = max(most["records"], in_memory)
+        let_go(self, model, records)
+
+    monkeypatch.setattr(Sync, "fetch_targets", counted)
+    monkeypatch.setattr(Sync, "let_go", counted_let_go)
     monkeypatch.setattr("tracker.importers.sync.WRITE_CHUNK", 2)
     chunked, (chunked_rows, chunked_journal) = sync_and_read(paths, one_by_one=False, monkeypatch=monkeypatch)
     chunked_updates = sync_and_read(changed_paths, one_by_one=False, monkeypatch=monkeypatch)
@@ -328,6 +337,7 @@ def test_records_written_a_few_at_a_time_are_written_as_all_at_once(tmp_path, mo
     assert chunked.created == whole.created and sum(chunked.created.values()) == len(copies)
     assert chunked_rows == whole_rows and chunked_journal == whole_journal
     assert read_back["tracker.policyinstrument"] > 0  # the details' and citations' measures
+    assert most["records"] == 2  # the chunks before are let go: only their keys are kept
     assert chunked_updates[0].updated == whole_updates[0].updated == changed
     assert chunked_updates[1] == whole_updates[1]
 

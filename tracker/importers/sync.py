@@ -15,15 +15,20 @@ reading, checking and merging cost no query per record.  New records are created
 """
 
 import dataclasses
+import functools
 import gc
 import hashlib
 import itertools
 import json
+import pickle
+import tempfile
+from array import array
 from collections import Counter, defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from types import SimpleNamespace
 
 from django.apps import apps
 from django.conf import settings
@@ -37,6 +42,7 @@ from django.utils.translation import gettext as _
 from tracker.choices import ChangeKind, ChangeVia, EditorialState
 from tracker.importers.diff import PREFER_DATABASE, PREFER_FILES, changed_fields, merge
 from tracker.importers.fixtures import (
+    Entry,
     FixtureError,
     FixtureSyntaxError,
     Problem,
@@ -150,19 +156,116 @@ class DatabaseState:
 
     def values(self, row):
         """A stored record's canonical field values: what the files would say of it."""
-        model = type(row)
-        values = {}
-        for model_field in record_fields(model):
-            target_keys = self.keys.get(model_field.related_model, {}) if model_field.is_relation else None
-            if model_field.many_to_many:
-                pks = self.links[model, model_field.name].get(row.pk, [])
-                values[model_field.name] = sorted_keys(target_keys[pk] for pk in pks)
-            elif model_field.is_relation:
-                pk = getattr(row, model_field.attname)
-                values[model_field.name] = list(target_keys[pk]) if pk is not None else None
-            else:
-                values[model_field.name] = json_value(model_field, getattr(row, model_field.attname))
-        return values
+        return canonical_values(row, self.keys, self.links)
+
+
+def canonical_values(row, keys, links):
+    """``row``'s field values as the files write them: references as the natural keys in
+    ``keys`` (model -> {pk: key}), links from ``links`` ((model, link) -> {pk: [target pks]})."""
+    model = type(row)
+    values = {}
+    for model_field in record_fields(model):
+        target_keys = keys.get(model_field.related_model, {}) if model_field.is_relation else None
+        if model_field.many_to_many:
+            pks = links[model, model_field.name].get(row.pk, [])
+            values[model_field.name] = sorted_keys(target_keys[pk] for pk in pks)
+        elif model_field.is_relation:
+            pk = getattr(row, model_field.attname)
+            values[model_field.name] = list(target_keys[pk]) if pk is not None else None
+        else:
+            values[model_field.name] = json_value(model_field, getattr(row, model_field.attname))
+    return values
+
+
+class StoredKeys:
+    """What a sync holds of the database for its whole run: the natural key and id of every
+    stored record, read once (one query per model).  The records themselves are read a chunk
+    at a time, when the files' records with their keys come (``read``); ``DatabaseState``,
+    which holds them all, serves the export."""
+
+    def __init__(self, models):
+        self.keys = {}  # model -> {pk: natural key}
+        self.by_key = {}  # model -> {encoded natural key: pk}
+        self.links = {}  # (model, link name) -> {pk: [target pks]}, of the records last read
+        for model in models:
+            # The references a record's natural key is made of (a citation's measure): given as
+            # stand-ins that only know their key, so no stored record is read twice.
+            dependencies = set(getattr(model.natural_key, "dependencies", ()))
+            keyed_by = [
+                model_field
+                for model_field, many in _relations(model)
+                if not many and model_field.related_model._meta.label_lower in dependencies
+            ]
+            keys = {}
+            for row in model._base_manager.order_by().iterator(chunk_size=WRITE_CHUNK):
+                for model_field in keyed_by:
+                    pk = getattr(row, model_field.attname)
+                    if pk is not None:
+                        target = model_field.related_model
+                        model_field.set_cached_value(row, key_stub(target, self.keys[target][pk], pk))
+                keys[row.pk] = tuple(row.natural_key())
+            self.keys[model] = keys
+            self.by_key[model] = {encode_key(key): pk for pk, key in keys.items()}
+
+    def find(self, model, encoded):
+        """The id of the stored record with this natural key, or None."""
+        return self.by_key.get(model, {}).get(encoded)
+
+    def read(self, model, pks):
+        """The stored records ``pks`` of ``model`` ({pk: record}), their links kept for ``values``."""
+        rows = {row.pk: row for row in model._base_manager.filter(pk__in=pks)} if pks else {}
+        self.links = {}
+        for model_field in model._meta.many_to_many:
+            through = model_field.remote_field.through
+            source = f"{model_field.m2m_field_name()}_id"
+            target = f"{model_field.m2m_reverse_field_name()}_id"
+            links = self.links[model, model_field.name] = defaultdict(list)
+            if rows:
+                linked = through._base_manager.filter(**{f"{source}__in": list(rows)}).values_list(source, target)
+                for source_pk, target_pk in linked:
+                    links[source_pk].append(target_pk)
+        return rows
+
+    def values(self, row):
+        return canonical_values(row, self.keys, self.links)
+
+
+def key_stub(model, key, pk):
+    """A ``model`` record that only knows its id and natural key (and, for a key of one part,
+    the slug or code it is): what the ``natural_key()`` of a record referring to it reads."""
+    stub = model.__new__(model)
+    stub.__dict__[model._meta.pk.attname] = pk
+    stub.__dict__["natural_key"] = lambda: key
+    if len(key) == 1:
+        for name in ("slug", "code"):
+            if name in _field_names(model):
+                stub.__dict__[name] = key[0]
+    return stub
+
+
+def _field_names(model):
+    return {model_field.name for model_field in model._meta.concrete_fields}
+
+
+@functools.cache
+def _relation_names(model):
+    return {model_field.name for model_field, _ in _relations(model)}
+
+
+@functools.cache
+def _key_paths(model):
+    """The references a ``model`` record's natural key is made of, as ``select_related`` paths
+    (a fund participant's: its fund and the fund's measure, its organization)."""
+    dependencies = set(getattr(model.natural_key, "dependencies", ()))
+    paths = []
+    for model_field, many in _relations(model):
+        if many or model_field.related_model._meta.label_lower not in dependencies:
+            continue
+        deeper = _key_paths(model_field.related_model)
+        paths.extend(f"{model_field.name}__{path}" for path in deeper)
+        if not deeper:
+            paths.append(model_field.name)
+    return tuple(paths)
 
 
 # --- one record of the files -------------------------------------------------------------------
@@ -172,21 +275,45 @@ CREATE, UPDATE, UNCHANGED = "create", "update", "unchanged"
 
 @dataclass(frozen=True)
 class Target:
-    """A record a file's record refers to: another record of the files, or one in the database."""
+    """A record a file's record refers to: another record of the files (``record``: of the
+    chunk being synced, or ``Known``), or one only the database holds (``stored``: its id)."""
 
     model: type
     key: tuple
-    record: object = None  # FileRecord
-    row: object = None  # stored record
-
-    @property
-    def instance(self):
-        return self.record.stand_in if self.record is not None else self.row
+    record: object = None  # FileRecord or Known
+    stored: int = None
 
     @property
     def pk(self):
         """The id of the record named, once it is written (None before)."""
-        return self.record.pk if self.record is not None else self.row.pk
+        return self.record.pk if self.record is not None else self.stored
+
+
+class Known:
+    """A record of the files that is not in memory: one of a chunk already synced (written,
+    or refused), or one whose key was read ahead of its turn (``Sync.read_ahead``).  What
+    records naming it need of it: its key, its id once written, whether it failed."""
+
+    __slots__ = ("key", "pk", "failed", "deleted", "stored", "where", "spot")
+    instance = stand_in = None
+    deferred = False
+
+    def __init__(self, key, pk, *, failed, deleted, stored, where, spot):
+        self.key, self.pk, self.failed, self.deleted, self.stored = key, pk, failed, deleted, stored
+        self.where, self.spot = where, spot
+
+    @classmethod
+    def of(cls, record):
+        entry = record.entry
+        return cls(
+            record.key,
+            record.pk,
+            failed=record.failed,
+            deleted=record.deleted,
+            stored=record.stored,
+            where=record.where,
+            spot=(entry.name, entry.index),
+        )
 
 
 @dataclass(eq=False)
@@ -238,7 +365,15 @@ class FileRecord:
 
     @property
     def pk(self):
-        return self.saved_pk or (self.existing.pk if self.existing is not None else None)
+        if self.saved_pk:
+            return self.saved_pk
+        existing = self.existing  # an id until its chunk reads the stored record (``Sync.read_stored``)
+        return existing if isinstance(existing, int) or existing is None else existing.pk
+
+    @property
+    def stored(self):
+        """Whether the database holds the record (it was there before the sync)."""
+        return self.existing is not None
 
     @property
     def file_values(self):
@@ -254,13 +389,6 @@ class FileRecord:
             self.stand_in = None
         if self.action in (UNCHANGED, ""):
             self.targets, self.merged = {}, None
-
-    def written(self):
-        """Let go of what writing needed, once the record is written (a record written again at
-        the end keeps it): records referring to it read it back from the database
-        (``Sync.read_back``)."""
-        if self.saved_pk is not None and not self.deferred and not self.failed:
-            self.targets, self.merged, self.instance, self.existing, self.stand_in = {}, None, None, None, None
 
 
 # --- the result ----------------------------------------------------------------------------------
@@ -442,7 +570,16 @@ def _settled():
 
 
 class Sync:
-    """One run of the sync: read and check every record, merge, write, withdraw, remember the bases.
+    """One run of the sync: read every record, then, model by model and a chunk at a time,
+    check, merge and write them; withdraw what left the files; remember the bases.
+
+    The records are read twice: once as the files give them, each put aside on disk with its
+    model's (``Spool``), and once per model in the order the models refer to each other, a
+    chunk (``WRITE_CHUNK``) at a time.  A chunk is checked, merged and written, then let go:
+    what stays in memory of it is each record's key and id (``Known``), so a sync holds a key
+    per record of the files and of the database, not the records — its memory is bounded by
+    the chunk, not by the files.  A record is checked against the records it refers to as
+    written by then (read back for its chunk), never against a copy kept from the files.
 
     Each record is checked to the end even after a problem, so one run reports them all; the
     writes then run too (each in a savepoint), so the services' own checks are reported as
@@ -459,56 +596,85 @@ class Sync:
         self.prune = prune
         self.whole_directory = whole_directory
         self.result = SyncResult(files=[display_path(path) for path in paths], dry_run=dry_run, prefer=prefer)
-        self.records = []
-        self.index = {}  # (model, encoded key) -> FileRecord
+        self.spools = {}  # model -> Spool of its records, as read
+        self.counts = defaultdict(Counter)  # file name -> records per model
+        self.index = {}  # (model, encoded key) -> FileRecord of the chunk being synced, or Known
+        self.deferred = []  # records written again at the end (``write``)
         self.placeholders = itertools.count(1)
         self.digests = {}  # name -> SHA-256 of each file read
         self.skipped = {}  # name -> SyncedFile of each file not read, unchanged since its last sync
         self.syntax_errors = False
-        self.read_rows = {}  # (model, pk) -> a record written, read back (``read_back``)
+        self.quiet = False  # reading ahead: problems are reported in the record's turn
+        self.fetched = {}  # (model, pk) -> a record the chunk's records refer to, as stored now
+        self.files = []  # (as displayed, name) of each file read
 
     # -- reading and checking --
 
     def problem(self, record, message, field_name=""):
+        record.failed = True
+        if self.quiet:
+            return
         self.result.problems.append(
             Problem(file=record.entry.path, line=record.entry.line, message=message, record=record, field=field_name)
         )
-        record.failed = True
 
     def run(self):
         self.syncable = set(record_models())
         self.skipped = self.unchanged_files()
-        for path in self.paths:
-            if path.name in self.skipped:
-                for label, count in json.loads(self.skipped[path.name].records).items():
-                    self.result.unchanged[label] += count
-                continue
-            self.digests[path.name] = file_digest(path)
-            self.read(path)
-        if not self.records and not self.prune:
-            return self.result  # every file as it was last synced: nothing to read, merge or write
-        _settled()
-        # The bases of the files read, and of records no file holds any more; of the files not
-        # read, only which file holds which key (a duplicate of it in a file read is refused).
-        skipped = list(self.skipped)
-        self.bases = {(base.model, base.natural_key): base for base in SyncBase.objects.exclude(file__in=skipped)}
-        self.unread_keys = {
-            (label, encoded): name
-            for label, encoded, name in SyncBase.objects.filter(file__in=skipped)
-            .values_list("model", "natural_key", "file")
-            .iterator(chunk_size=5000)
-        }
-        self.state = DatabaseState(reference_models())
-        by_model = defaultdict(list)
-        for record in self.records:
-            if record.model is not None:
-                by_model[record.model].append(record)
-        self.order = [model for model in dependency_order(self.syncable) if model in by_model]
-        # Every record is checked to the end, failed or not, so a run reports all its problems.
-        for model in self.order:
-            for record in by_model[model]:
-                self.identify(record)
-        readable = [record for record in self.records if record.stand_in is not None and not record.deleted]
+        try:
+            for path in self.paths:
+                if path.name in self.skipped:
+                    for label, count in json.loads(self.skipped[path.name].records).items():
+                        self.result.unchanged[label] += count
+                    continue
+                self.digests[path.name] = file_digest(path)
+                self.read(path)
+            if not self.spools and not self.prune:
+                return self.result  # every file as it was last synced: nothing to read, merge or write
+            _settled()
+            self.state = StoredKeys(reference_models())
+            self.group = ChangeSetGroup(message=lambda actor: f"Synced from {actor.source}.")
+            for model in [model for model in dependency_order(self.syncable) if model in self.spools]:
+                self.sync_model(model)
+            for record in self.deferred:
+                if not record.failed:
+                    self.write(record, again=True)
+            self.withdraw_gone()
+            try:
+                self.group.close()
+            except ValidationError as error:
+                self.result.problems.append(Problem(file="", line=None, message=" ".join(error.messages)))
+            if not self.result.problems and not self.result.unsettled:
+                self.forget_gone_bases()
+                self.remember_files(timezone.now())
+        finally:
+            for spool in self.spools.values():
+                spool.close()
+        return self.result
+
+    def sync_model(self, model):
+        """Check, merge and write the records of ``model``, a chunk at a time."""
+        spool = self.spools[model]
+        order = self.read_ahead(model, spool) if any(f.related_model is model for f, _ in _relations(model)) else None
+        entries = map(self.entry, spool.read(order))
+        while chunk := list(itertools.islice(entries, WRITE_CHUNK)):
+            records = [FileRecord(entry=entry) for entry in chunk]
+            del chunk
+            for record in records:
+                self.parse(record)
+            self.check(model, records)
+            self.apply(model, records)
+            self.let_go(model, records)
+            _settled()
+        spool.close()
+
+    def check(self, model, records):
+        """Identify, check and merge a chunk's records (every one to the end, failed or not)."""
+        self.fetch_targets(records)
+        for record in records:
+            self.identify(record)
+        self.read_stored(model, records)
+        readable = [record for record in records if record.stand_in is not None and not record.deleted]
         for record in readable:
             self.resolve_links(record)
         for record in readable:
@@ -517,13 +683,17 @@ class Sync:
         for record in readable:
             if not record.deleted and not record.failed:
                 self.merge(record)
-        for record in self.records:
+        for record in records:
             record.lighten()
-        _settled()
-        self.apply(by_model)
-        if not self.result.problems and not self.result.unsettled:
-            self.update_bases()
-        return self.result
+
+    def let_go(self, model, records):
+        """Keep only the key and id of a chunk's records (records kept by a problem, a conflict
+        or a second write at the end stay with them)."""
+        for record in records:
+            if record.key is not None and self.index.get((model, record.encoded)) is record:
+                self.index[model, record.encoded] = Known.of(record)
+        self.fetched = {}
+        self.state.links = {}
 
     def unchanged_files(self):
         """The files (by name) whose bytes are those their last sync checked, under today's schema,
@@ -562,27 +732,34 @@ class Sync:
         return applied.values_list("name", flat=True).first() or ""
 
     def read(self, path):
+        """Read a file's records, each put aside with its model's (``Spool``)."""
+        file_number = len(self.files)
+        self.files.append((display_path(path), path.name))
         try:
             for entry in read_entries(path):
-                record = FileRecord(entry=entry)
-                self.records.append(record)
-                self.parse(record)
+                model = self.model_of(FileRecord(entry=entry))
+                if model is None:
+                    continue
+                spool = self.spools.get(model)
+                if spool is None:
+                    spool = self.spools[model] = Spool()
+                spool.add((file_number, entry.line, entry.index, entry.data))
+                self.counts[entry.name][model._meta.label_lower] += 1
         except FixtureSyntaxError as error:
             self.result.problems.append(error.problem)
             self.syntax_errors = True
 
-    def parse(self, record):
+    def entry(self, item):
+        """A record put aside (``Spool``) as the file gave it."""
+        file_number, line, index, data = item
+        shown, name = self.files[file_number]
+        return Entry(path=shown, name=name, line=line, index=index, data=data)
+
+    def model_of(self, record):
+        """The model a record read names, or None (reported)."""
         data = record.entry.data
         if not isinstance(data, dict):
             return self.problem(record, _('a record is a JSON object with "model" and "fields".'))
-        if "pk" in data:
-            self.problem(
-                record,
-                _('"pk": %(pk)r: records are matched by their natural keys, never by a numeric id; remove "pk".')
-                % {"pk": data["pk"]},
-            )
-        for name in sorted(set(data) - {"model", "fields", "pk"}):
-            self.problem(record, _('unknown key %(key)r: a record has "model" and "fields" only.') % {"key": name})
         label = data.get("model")
         try:
             model = apps.get_model(label) if isinstance(label, str) else None
@@ -595,12 +772,25 @@ class Sync:
                 record,
                 _("%(model)s is not one of the records the fixture files hold.") % {"model": model._meta.label_lower},
             )
-        record.model = model
+        return model
+
+    def parse(self, record):
+        data = record.entry.data
+        record.model = apps.get_model(data["model"])
+        if "pk" in data:
+            self.problem(
+                record,
+                _('"pk": %(pk)r: records are matched by their natural keys, never by a numeric id; remove "pk".')
+                % {"pk": data["pk"]},
+            )
+        for name in sorted(set(data) - {"model", "fields", "pk"}):
+            self.problem(record, _('unknown key %(key)r: a record has "model" and "fields" only.') % {"key": name})
         fields = data.get("fields")
         if not isinstance(fields, dict):
             return self.problem(record, _('"fields" must be a JSON object of field names and values.'))
         for name, raw in fields.items():
             self.parse_field(record, name, raw)
+        return None
 
     def parse_field(self, record, name, raw):
         model = record.model
@@ -657,9 +847,9 @@ class Sync:
         other = self.index.get((model, encoded))
         if other is not None and not other.deleted:
             return Target(model, other.key, record=other)
-        row = self.state.find(model, encoded)
-        if row is not None:
-            return Target(model, self.state.keys[model][row.pk], row=row)
+        pk = self.state.find(model, encoded)
+        if pk is not None:
+            return Target(model, self.state.keys[model][pk], stored=pk)
         if other is not None or (model._meta.label_lower, encoded) in self.tombstones:
             return None  # deleted in the database; the caller decides what that means for its record
         if record is not None:
@@ -674,6 +864,142 @@ class Sync:
                 )
             self.problem(record, message % {"model": model._meta.label_lower, "key": list(key)}, field_name)
         return None
+
+    def read_ahead(self, model, spool):
+        """For a model whose records refer to each other (a pilot zone's programme): every record's
+        key, known before the first chunk (``Known``, not written yet), so that a reference to one
+        further on is found; and the order to sync them in (positions in ``spool``), each after
+        those of its model it refers to.  A cycle is broken where it closes: ``write`` saves the
+        reference to the record not written yet at the end.  Problems are reported in each
+        record's turn."""
+        position_of, refers = {}, {}
+        self.quiet = True
+        try:
+            for position, item in enumerate(spool.read()):
+                record = FileRecord(entry=self.entry(item))
+                self.glance(record)
+                key = self.key_ahead(record)
+                if key is None:
+                    continue
+                encoded = encode_key(key)
+                if encoded in position_of or (model, encoded) in self.index:
+                    continue  # a duplicate: reported in its turn
+                position_of[encoded] = position
+                pk = self.state.find(model, encoded)
+                self.index[model, encoded] = Known(
+                    key,
+                    pk,
+                    failed=False,
+                    deleted=False,
+                    stored=pk is not None,
+                    where=record.where,
+                    spot=(record.entry.name, record.entry.index),
+                )
+                same = []
+                for model_field, many in _relations(model):
+                    written = record.references.get(model_field.name) if model_field.related_model is model else None
+                    if written:
+                        same.extend(encode_key(key) for key in (written if many else [written]))
+                if same:
+                    refers[position] = same
+        finally:
+            self.quiet = False
+        order, placed = array("q"), bytearray(len(spool))
+
+        def place(position):
+            # Iterative depth-first walk: a chain of references is as long as the files make it.
+            stack = [(position, iter(refers.get(position, ())))]
+            placed[position] = 1
+            while stack:
+                current, pending = stack[-1]
+                for encoded in pending:
+                    other = position_of.get(encoded)
+                    if other is not None and not placed[other]:
+                        placed[other] = 1
+                        stack.append((other, iter(refers.get(other, ()))))
+                        break
+                else:
+                    stack.pop()
+                    order.append(current)
+
+        for position in range(len(spool)):
+            if not placed[position]:
+                place(position)
+        return order
+
+    @staticmethod
+    def glance(record):
+        """A record's fields as written, unchecked (``parse`` checks them in the record's turn):
+        enough to read its key ahead."""
+        model = record.model = apps.get_model(record.entry.data["model"])
+        fields = record.entry.data.get("fields")
+        if not isinstance(fields, dict):
+            record.values = None
+            return
+        names = _relation_names(model)
+        for name, raw in fields.items():
+            if name in names:
+                record.references[name] = raw
+            elif name not in SYSTEM_FIELDS:
+                record.values[name] = raw
+
+    def key_ahead(self, record):
+        """A record's natural key from its values and the keys its references are written as,
+        reading nothing (``read_ahead``); None when it has none."""
+        if record.model is None or record.values is None:
+            return None
+        if not _key_paths(record.model):  # a key of its own fields (a slug): read off its values
+            try:
+                key = tuple(record.model.natural_key(SimpleNamespace(**record.values)))
+            except AttributeError:
+                pass
+            else:
+                return None if any(part in (None, "") for part in key) else key
+        try:
+            stand_in = record.model(**record.values)
+            for model_field, many in _relations(record.model):
+                written = record.references.get(model_field.name)
+                if not many and written is not None and model_field.related_model is not record.model:
+                    model_field.set_cached_value(stand_in, key_stub(model_field.related_model, tuple(written), None))
+            key = tuple(stand_in.natural_key())
+        except (AttributeError, ObjectDoesNotExist, TypeError, ValueError):
+            return None
+        return None if any(part in (None, "") for part in key) else key
+
+    def fetch_targets(self, records):
+        """Read the records of other chunks that ``records`` refer to, as stored now (written
+        by this sync, or as it found them): one query per model, for the chunk's checks."""
+        wanted = defaultdict(set)
+        for record in records:
+            if record.model is None or record.references is None:
+                continue
+            for model_field, many in _relations(record.model):
+                written = record.references.get(model_field.name)
+                if not written:
+                    continue
+                target_model = model_field.related_model
+                for key in written if many else [written]:
+                    if not _is_key(key):
+                        continue
+                    encoded = encode_key(key)
+                    other = self.index.get((target_model, encoded))
+                    pk = other.pk if other is not None else self.state.find(target_model, encoded)
+                    if pk is not None and (target_model, pk) not in self.fetched:
+                        wanted[target_model].add(pk)
+        for target_model, pks in wanted.items():
+            for row in target_model._base_manager.filter(pk__in=list(pks)):
+                self.fetched[target_model, row.pk] = row
+
+    def stand_in_of(self, target):
+        """The record a reference names, for a stand-in to point at while it is checked: the
+        other record's stand-in in this chunk, else the record as stored now, else (a record
+        not written yet, or refused) one that only knows its key."""
+        record = target.record
+        if isinstance(record, FileRecord) and record.stand_in is not None:
+            return record.stand_in
+        pk = target.pk
+        found = self.fetched.get((target.model, pk)) if pk is not None else None
+        return found if found is not None else key_stub(target.model, target.key, pk)
 
     def identify(self, record):
         """Build the record's stand-in with its references to other models, and find its natural key."""
@@ -690,12 +1016,17 @@ class Sync:
             if target is None:
                 refers_to_deleted = True  # unless find() reported it missing: then the record failed
                 continue
-            self.point(stand_in, model_field, target)
+            # The key is read off the references' keys, the checks off the records themselves.
+            pk = target.pk if target.pk is not None else -1
+            setattr(stand_in, model_field.attname, pk)
+            model_field.set_cached_value(stand_in, key_stub(target.model, target.key, pk))
             record.targets[model_field.name] = target
         try:
             key = tuple(stand_in.natural_key())
         except (AttributeError, ObjectDoesNotExist, TypeError):
             key = None
+        for name, target in record.targets.items():
+            self.point(stand_in, model._meta.get_field(name), target)
         if key is None or any(part in (None, "") for part in key):
             if refers_to_deleted and not record.failed:
                 self._not_brought_back(record)  # a part of a deleted record: its key went with it
@@ -707,31 +1038,58 @@ class Sync:
         # of what a record holds while the files are checked).
         record.entry = dataclasses.replace(record.entry, data=None)
         other = self.index.get((model, record.encoded))
-        if other is not None:
+        if other is not None and not (
+            isinstance(other, Known) and other.spot == (record.entry.name, record.entry.index)
+        ):
             return self.problem(
                 record,
                 _("duplicate natural key: %(where)s is the same %(model)s; each record appears once in the files.")
                 % {"where": other.where, "model": model._meta.label_lower},
             )
-        holder = self.unread_keys.get((record.label, record.encoded))
-        if holder is not None:
-            return self.problem(
-                record,
-                _("duplicate natural key: %(file)s holds the same %(model)s; each record appears once in the files.")
-                % {"file": holder, "model": model._meta.label_lower},
-            )
         # Registered even when it failed: records referring to it are then not told it exists nowhere.
         self.index[model, record.encoded] = record
-        record.existing = self.state.find(model, record.encoded)
+        record.existing = self.state.find(model, record.encoded)  # its id: read with its chunk (``read_stored``)
         if record.failed:
             return
         if refers_to_deleted or (record.existing is None and (record.label, record.encoded) in self.tombstones):
             self._not_brought_back(record)
 
-    @staticmethod
-    def point(stand_in, model_field, target):
-        setattr(stand_in, model_field.attname, target.instance.pk)
-        model_field.set_cached_value(stand_in, target.instance)
+    def read_stored(self, model, records):
+        """The stored records of a chunk (one query, and one per link), and their bases; a record
+        a file this sync did not read holds is a duplicate."""
+        keyed = [
+            record for record in records if record.key is not None and self.index.get((model, record.encoded)) is record
+        ]
+        rows = self.state.read(model, [record.existing for record in keyed if record.existing is not None])
+        for record in keyed:
+            if record.existing is not None:
+                record.existing = rows[record.existing]
+        if not keyed:
+            return
+        label = model._meta.label_lower
+        bases = {
+            base.natural_key: base
+            for base in SyncBase.objects.filter(model=label, natural_key__in=[record.encoded for record in keyed])
+        }
+        for record in keyed:
+            base = bases.get(record.encoded)
+            if base is not None and base.file in self.skipped:
+                del self.index[model, record.encoded]
+                self.problem(
+                    record,
+                    _(
+                        "duplicate natural key: %(file)s holds the same %(model)s; each record appears once in the "
+                        "files."
+                    )
+                    % {"file": base.file, "model": label},
+                )
+            else:
+                record.base = base
+
+    def point(self, stand_in, model_field, target):
+        instance = self.stand_in_of(target)
+        setattr(stand_in, model_field.attname, instance.pk)
+        model_field.set_cached_value(stand_in, instance)
 
     def resolve_links(self, record):
         """References within a model (a measure's programme, the measures it amends) and every link."""
@@ -799,8 +1157,7 @@ class Sync:
         if record.failed:
             return
         file_values = self.canonical(record)
-        record.file_text = json.dumps(file_values, ensure_ascii=False)
-        record.base = self.bases.get((record.label, record.encoded))
+        record.file_text = _TEXT_ENCODER.encode(file_values)
         if record.existing is None:
             record.action = CREATE
             return
@@ -817,28 +1174,20 @@ class Sync:
     def actor(self, path):
         return Actor.fixtures(path, user=self.user)
 
-    def apply(self, by_model):
-        self.group = ChangeSetGroup(message=lambda actor: f"Synced from {actor.source}.")
-        for model in self.order:
-            records = self.write_order(by_model[model])
-            levels = self.bulk_levels(records)
-            for level in sorted(set(levels.values())):
-                self.write_many(model, [record for record in records if levels.get(record) == level])
-            written = self.update_many(model, [record for record in records if record.action == UPDATE])
-            for record in records:
-                if record not in levels and record not in written:
-                    self.write(record)
-            for record in records:
-                record.written()
-            _settled()
-        for record in self.records:
+    def apply(self, model, records):
+        """Write a chunk's new and changed records: in bulk where the records they refer to are
+        written, else one by one; then remember what the files said of them (the bases)."""
+        ordered = self.write_order(records)
+        levels = self.bulk_levels(ordered)
+        for level in sorted(set(levels.values())):
+            self.write_many(model, [record for record in ordered if levels.get(record) == level])
+        written = self.update_many(model, [record for record in ordered if record.action == UPDATE])
+        for record in ordered:
+            if record not in levels and record not in written:
+                self.write(record)
             if record.deferred and not record.failed:
-                self.write(record, again=True)
-        self.withdraw_gone()
-        try:
-            self.group.close()
-        except ValidationError as error:
-            self.result.problems.append(Problem(file="", line=None, message=" ".join(error.messages)))
+                self.deferred.append(record)
+        self.update_bases(records)
 
     def write_order(self, records):
         """Records to write, each after the records of its own model it refers to (a programme before
@@ -851,7 +1200,7 @@ class Sync:
             state[record] = "visiting"
             for targets in record.targets.values():
                 for target in targets if isinstance(targets, list) else [targets]:
-                    if target.record is not None and target.model is record.model:
+                    if isinstance(target.record, FileRecord) and target.model is record.model:
                         visit(target.record)
             state[record] = "done"
             ordered.append(record)
@@ -867,8 +1216,7 @@ class Sync:
         other = self.index.get((target_model, encode_key(key)))
         if other is not None:
             return other.pk
-        row = self.state.find(target_model, encode_key(key))
-        return row.pk if row is not None else None
+        return self.state.find(target_model, encode_key(key))
 
     def build(self, record, again):
         """The record to save (the stored one, or a new one, with the merged values) and its links;
@@ -921,7 +1269,7 @@ class Sync:
     def depends_on_failed(self, record):
         for targets in record.targets.values():
             for target in targets if isinstance(targets, list) else [targets]:
-                if target.record is not None and target.record.failed and target.record.existing is None:
+                if target.record is not None and target.record.failed and not target.record.stored:
                     return True
         return False
 
@@ -956,7 +1304,6 @@ class Sync:
         for path, of_file in by_file.items():
             actor = self.actor(path)
             for chunk in _chunks(of_file):
-                self.read_back(chunk)
                 items = [self.new_record(record) for record in chunk]
                 with self.group.use(actor):
                     outcome = create_records(model, items, actor=actor)
@@ -981,7 +1328,6 @@ class Sync:
         for path, of_file in by_file.items():
             actor = self.actor(path)
             for chunk in _chunks(of_file):
-                self.read_back(chunk)
                 items = []
                 for record in chunk:
                     item, incomplete = self.changed_record(record)
@@ -1031,26 +1377,11 @@ class Sync:
         return NewRecord(record=instance, relations=relations, related=related, fields_cleaned=checked)
 
     def instance_of(self, target):
-        """The written or stored record a reference names."""
+        """The written or stored record a reference names, for a record's validation."""
         record = target.record
-        if record is None:
-            return target.row
-        return record.instance or record.existing or self.read_rows.get((target.model, record.pk))
-
-    def read_back(self, records):
-        """Read the records that ``records`` refer to and that were written (and let go, see
-        ``FileRecord.written``) from the database, for their validation: one query per model
-        per chunk, held until the next chunk."""
-        wanted = defaultdict(set)
-        for record in records:
-            for targets in record.targets.values():
-                for target in targets if isinstance(targets, list) else [targets]:
-                    other = target.record
-                    if other is not None and other.instance is None and other.existing is None and other.pk:
-                        wanted[target.model].add(other.pk)
-        self.read_rows = {
-            (model, row.pk): row for model, pks in wanted.items() for row in model._base_manager.filter(pk__in=pks)
-        }
+        if isinstance(record, FileRecord) and (record.instance is not None or record.existing is not None):
+            return record.instance or record.existing
+        return self.fetched.get((target.model, target.pk))
 
     def report(self, record, error):
         for name, messages in _messages(error):
@@ -1134,26 +1465,26 @@ class Sync:
         undone from the journal.  Either way the record no longer comes from the files.
         """
         names = {path.name for path in self.paths}
-        read = {(record.label, record.encoded) for record in self.records if record.key is not None}
         gone = {}
-        for (label, encoded), base in self.bases.items():
-            if (label, encoded) in read:
-                continue
-            if not (self.whole_directory or base.file in names):
-                continue
+        bases = SyncBase.objects.exclude(file__in=list(self.skipped)).values_list("pk", "model", "natural_key", "file")
+        for base_pk, label, encoded, file in bases.iterator(chunk_size=WRITE_CHUNK):
             model = apps.get_model(label)
-            row = self.state.find(model, encoded)
-            gone[label, encoded] = (model, row, base)
+            if (model, encoded) in self.index:
+                continue  # read in this run
+            if not (self.whole_directory or file in names):
+                continue
+            gone[label, encoded] = (model, self.state.find(model, encoded), base_pk, file)
         if not self.prune:
-            for (label, _key), (_model, row, _base) in gone.items():  # "_" is the messages' gettext
-                if row is not None:
+            for (label, _key), (_model, pk, _base, _file) in gone.items():  # "_" is the messages' gettext
+                if pk is not None:
                     self.result.gone[label] += 1
             return
-        self.gone_bases = [base for _, _, base in gone.values()]
-        for (label, encoded), (model, row, base) in sorted(gone.items(), key=lambda item: _depth(item[1][0])):
-            if row is None or self._ancestor_gone(model, row, gone):
+        self.gone_bases = [base_pk for _, _, base_pk, _ in gone.values()]
+        for (label, encoded), (model, pk, _base, file) in sorted(gone.items(), key=lambda item: _depth(item[1][0])):
+            if pk is None or self._ancestor_gone(model, pk, gone):
                 continue  # deleted already, or goes with the record it belongs to
-            actor = self.actor(self._display(base.file))
+            row = model._base_manager.get(pk=pk)
+            actor = self.actor(self._display(file))
             comment = f"No longer in {actor.source}: withdrawn by sync_fixtures --prune."
             name = f"{label} {key_text(json.loads(encoded))}"
             try:
@@ -1178,14 +1509,13 @@ class Sync:
                     )
                 )
 
-    def _ancestor_gone(self, model, row, gone):
+    def _ancestor_gone(self, model, pk, gone):
         """Whether the record this part belongs to also left the files: the part goes with it."""
         while model.version_parent:
             parent_field = model._meta.get_field(model.version_parent)
+            pk = model._base_manager.filter(pk=pk).values_list(parent_field.attname, flat=True).first()
             model = parent_field.related_model
-            pk = getattr(row, parent_field.attname)
-            row = self.state.rows[model].get(pk)
-            if row is None:
+            if pk is None or pk not in self.state.keys[model]:
                 return False
             if (model._meta.label_lower, encode_key(self.state.keys[model][pk])) in gone:
                 return True
@@ -1200,12 +1530,15 @@ class Sync:
 
     # -- the bases --
 
-    def update_bases(self):
-        """Remember what each file said, for the next sync's merge (nothing when that is unchanged)."""
+    def update_bases(self, records):
+        """Remember what each file said of a chunk's records, for the next sync's merge (nothing
+        when that is unchanged).  Not worth writing once the run is refused: it is rolled back."""
+        if self.result.problems or self.result.unsettled:
+            return
         now = timezone.now()
         create, update = [], []
-        for record in self.records:
-            if record.failed or record.deleted or record.key is None:
+        for record in records:
+            if record.failed or record.deleted or record.key is None or record.file_text is None:
                 continue
             values = record.file_text
             base = record.base
@@ -1230,16 +1563,15 @@ class Sync:
                 update.append(base)
         insert_values(SyncBase, create)
         update_rows(SyncBase, update, ["file", "position", "values", "synced_at"])
+
+    def forget_gone_bases(self):
+        """With ``--prune``: the bases of the records withdrawn or deleted."""
         if self.prune:
-            SyncBase.objects.filter(pk__in=[base.pk for base in getattr(self, "gone_bases", [])]).delete()
-        self.remember_files(now)
+            SyncBase.objects.filter(pk__in=getattr(self, "gone_bases", [])).delete()
 
     def remember_files(self, now):
         """Each file read, as checked: its digest, its records per model, the bases naming it."""
-        records = defaultdict(Counter)
-        for record in self.records:
-            if record.model is not None:
-                records[record.entry.name][record.label] += 1
+        records = self.counts
         bases = Counter(SyncBase.objects.filter(file__in=list(self.digests)).values_list("file", flat=True).iterator())
         for name, digest in self.digests.items():
             SyncedFile.objects.update_or_create(
@@ -1254,9 +1586,42 @@ class Sync:
             )
 
 
-# New and changed records are built, checked and written this many at a time: the records
-# they refer to among those already written are read back for each chunk (``read_back``).
+# Records are checked, merged and written this many at a time (``Sync.sync_model``): the
+# records they refer to are read for each chunk (``Sync.fetch_targets``).
 WRITE_CHUNK = 5000
+
+_TEXT_ENCODER = json.JSONEncoder(ensure_ascii=False)  # json.dumps(..., ensure_ascii=False), built once
+
+
+class Spool:
+    """The records of one model as read from the files, put aside on disk until their model's
+    turn (``Sync.sync_model``): what a sync holds while it reads is the record being read."""
+
+    def __init__(self):
+        self.file = tempfile.TemporaryFile()  # noqa: SIM115 — closed by ``close``, at the end of the run
+        self.offsets = array("q")
+
+    def __len__(self):
+        return len(self.offsets)
+
+    def add(self, item):
+        self.offsets.append(self.file.tell())
+        pickle.dump(item, self.file, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def read(self, order=None):
+        """The items, as added or in ``order`` (their positions)."""
+        self.file.flush()
+        if order is None:
+            self.file.seek(0)
+            for _ in range(len(self.offsets)):
+                yield pickle.load(self.file)  # noqa: S301 — the sync's own file, written just before
+            return
+        for position in order:
+            self.file.seek(self.offsets[position])
+            yield pickle.load(self.file)  # noqa: S301
+
+    def close(self):
+        self.file.close()
 
 
 def _chunks(records):

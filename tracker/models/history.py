@@ -128,7 +128,12 @@ class Tombstone(models.Model):
 
     @staticmethod
     def encode(natural_key):
-        return json.dumps([str(part) for part in natural_key], ensure_ascii=False)
+        return _KEY_ENCODER.encode([str(part) for part in natural_key])
+
+
+# ``json.dumps(..., ensure_ascii=False)`` builds an encoder at every call; a sync encodes
+# several keys per record.
+_KEY_ENCODER = json.JSONEncoder(ensure_ascii=False)
 
 
 class HistoryContext(models.Model):
