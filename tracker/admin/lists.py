@@ -26,6 +26,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 from rangefilter.filters import DateRangeFilter
 
+from tracker.admin.caching import cached_choices
 from tracker.admin.rows import TrackerChangeList, choice_label
 from tracker.models import InstrumentCitation, InstrumentEvent, Jurisdiction, PolicyInstrument, Source, StackLayer
 from tracker.models.sources import CitationBase
@@ -150,8 +151,16 @@ class QuickChangeList(TrackerChangeList):
         if not rows.query.select_related:
             rows = self.apply_select_related(rows)
         rows = rows.defer(*self.unshown_timestamps(rows))
+        lookups = rows._prefetch_related_lookups
+        events = [lookup for lookup in lookups if isinstance(lookup, ListedEvents)]
+        if events:
+            others = [lookup for lookup in lookups if not isinstance(lookup, ListedEvents)]
+            rows = rows.prefetch_related(None).prefetch_related(*others)
         found = {row.pk: row for row in rows.filter(pk__in=ids).order_by()}
-        return [found[pk] for pk in ids if pk in found]
+        page = [found[pk] for pk in ids if pk in found]
+        for prefetch in events:
+            attach_events(page, prefetch)
+        return page
 
     def unshown_timestamps(self, rows):
         """The timestamps (``TIMESTAMPS``) of the rows and of the records read with them
@@ -229,7 +238,7 @@ class CountryFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         countries = Jurisdiction.objects.filter(level="country").order_by("code").values_list("code", "name_en")
-        return list(countries)
+        return cached_choices(request, [Jurisdiction], "countries", lambda: countries)
 
     def queryset(self, request, queryset):
         code = self.value()
@@ -297,7 +306,12 @@ class LayerFilter(admin.SimpleListFilter):
     parameter_name = "layers__id__exact"
 
     def lookups(self, request, model_admin):
-        return [(str(layer.pk), str(layer)) for layer in StackLayer.objects.order_by("position")]
+        return cached_choices(
+            request,
+            [StackLayer],
+            "layers",
+            lambda: [(str(layer.pk), str(layer)) for layer in StackLayer.objects.order_by("position")],
+        )
 
     def queryset(self, request, queryset):
         value = self.value()
@@ -437,7 +451,44 @@ def listed_events(path="events"):
     measure's slug, which one measure's events share), and without the times they were
     written and their notes, which no column shows."""
     events = InstrumentEvent.objects.order_by("date", "reported_on", "kind", "sequence")
-    return Prefetch(path, queryset=events.defer("created", "updated", "note"))
+    return ListedEvents(path, queryset=events.defer("created", "updated", "note"))
+
+
+class ListedEvents(Prefetch):
+    """``listed_events``' prefetch.  Wherever the admin's queryset is read it is Django's; a
+    list page's rows (``QuickChangeList.rows_by_id``) get their events by ``attach_events``."""
+
+
+def attach_events(rows, prefetch):
+    """What ``prefetch_related(prefetch)`` does for a page's rows, without its per-record work.
+
+    Django's prefetch makes, for each record, a related manager and a queryset filtered on that
+    record to hold its events (some 2 ms of a page of 50).  Here the events are read in one
+    query, as Django reads them, and each record holds its own as a list: iterated, as the
+    columns read them (``lifecycle_text``), a list is the queryset's rows; each event knows its
+    measure, as after Django's prefetch.  The records are the page's alone, drawn and dropped.
+    """
+    *through, name = prefetch.prefetch_through.split("__")
+    owners = {}
+    for row in rows:
+        owner = row
+        for step in through:
+            owner = getattr(owner, step)
+        if owner is not None:
+            owners.setdefault(owner.pk, owner)
+    if not owners:
+        return
+    relation = next(iter(owners.values()))._meta.get_field(name)
+    key = relation.field
+    held = {pk: [] for pk in owners}
+    for event in prefetch.queryset.filter(**{f"{key.attname}__in": list(owners)}):
+        owner_pk = getattr(event, key.attname)
+        key.set_cached_value(event, owners[owner_pk])
+        held[owner_pk].append(event)
+    for pk, owner in owners.items():
+        if not hasattr(owner, "_prefetched_objects_cache"):
+            owner._prefetched_objects_cache = {}
+        owner._prefetched_objects_cache[relation.cache_name] = held[pk]
 
 
 def with_citation_columns(queryset):

@@ -44,6 +44,8 @@ from django.utils.html import conditional_escape, escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, gettext_noop
 
+from tracker.admin.caching import kept_filter
+
 # An id no list shows, put in the change page's address to find where each row's id goes.
 _ID_MARK = 8_675_309_001
 
@@ -55,9 +57,12 @@ QUICK_FILTER_TEMPLATE = "admin/tracker/filters/choices.html"
 class TrackerChangeList(ChangeList):
     """A changelist whose filters drawn with Django's ``admin/filter.html`` are drawn with
     ``filters/choices.html`` instead: the same HTML written in one step
-    (``tracker_lists.filter_html``) rather than a template's nodes for every choice."""
+    (``tracker_lists.filter_html``) rather than a template's nodes for every choice; and whose
+    filters of Django's on a link or a column's values keep their choices between requests
+    (``tracker.admin.caching.kept_filter``)."""
 
     def get_filters(self, request):
+        self.list_filter = [kept_filter(self.model, entry) for entry in self.list_filter]
         filter_specs, *rest = super().get_filters(request)
         for spec in filter_specs:
             if spec.template == DJANGO_FILTER_TEMPLATE:
