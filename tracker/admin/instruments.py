@@ -24,6 +24,7 @@ from tracker.admin.lists import (
     MeasureDetailList,
     QuickListMixin,
     listed_events,
+    listed_links,
     with_citation_columns,
 )
 from tracker.admin.search import MeasureSearchMixin
@@ -382,7 +383,7 @@ class PilotZoneAdmin(DetailAdmin):
     autocomplete_fields = ("instrument", "places")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("places")
+        return super().get_queryset(request).prefetch_related(listed_links("places"))
 
     @admin.display(description=gettext_lazy("places"))
     def place_names(self, obj):
@@ -410,7 +411,7 @@ class BanAdmin(DetailAdmin):
     list_filter = ("scopes", "legal_form", *MeasureDetailList.MEASURE_FILTERS)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("scopes")
+        return super().get_queryset(request).prefetch_related(listed_links("scopes"))
 
     @admin.display(description=gettext_lazy("covers"))
     def scope_names(self, obj):
