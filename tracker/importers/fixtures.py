@@ -79,7 +79,7 @@ def display_path(path):
 # --- reading -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entry:
     """One record of a file, as decoded: where it is, and its JSON."""
 
