@@ -207,6 +207,39 @@ def test_a_reference_to_a_record_later_in_the_files_is_resolved(tmp_path):
     assert PolicyInstrument.objects.get(slug="test-zone").part_of.slug == "test-programme"
 
 
+def test_records_synced_one_at_a_time_find_the_records_they_refer_to_in_any_order(tmp_path, monkeypatch):
+    """Synced a chunk at a time (here one record a chunk), a record referring to one of its own
+    model further on is taken after it (the keys are read ahead), a cycle of references is
+    closed at the end, a part before its record is found, and a duplicate in a later chunk is
+    still named beside the first."""
+    monkeypatch.setattr("tracker.importers.sync.WRITE_CHUNK", 1)
+    path = write(
+        tmp_path,
+        [
+            citation("test-zone"),
+            measure("test-zone", kind="pilot_zone", part_of=["test-programme"]),
+            measure("test-new-rule", amends=[["test-old-rule"]]),
+            measure("test-old-rule", amends=[["test-new-rule"]]),
+            measure("test-programme", kind="pilot_zone_programme"),
+        ],
+    )
+
+    result = sync_fixtures([path])
+
+    assert result.created == {"tracker.policyinstrument": 4, "tracker.instrumentcitation": 1}
+    assert PolicyInstrument.objects.get(slug="test-zone").part_of.slug == "test-programme"
+    new, old = (PolicyInstrument.objects.get(slug=slug) for slug in ("test-new-rule", "test-old-rule"))
+    assert list(new.amends.all()) == [old] and list(old.amends.all()) == [new]
+    assert sync_fixtures([path]).unchanged["tracker.policyinstrument"] == 4  # written as the file says
+
+    twice = write(tmp_path, [measure("test-twice"), citation("test-zone", "p. 9"), measure("test-twice")], "twice.json")
+    before = database_snapshot()
+    with pytest.raises(SyncRefused) as refusal:
+        sync_fixtures([twice])
+    assert f"tracker.policyinstrument test-twice: duplicate natural key: {twice}:2 is the same" in str(refusal.value)
+    assert database_snapshot() == before
+
+
 def test_a_part_before_its_record_is_found(tmp_path):
     path = write(tmp_path, [citation("test-cited"), measure("test-cited")])
     result = sync_fixtures([path])
