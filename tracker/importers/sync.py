@@ -8,10 +8,14 @@ every record validated by ``save_record``, every change in the history as made b
 Everything happens in one transaction; any problem, or a conflict ``--prefer`` did not settle,
 rolls it all back, and every problem of the run is reported together.
 
-The database is read once per model (records, their natural keys and their links), so
-reading, checking and merging cost no query per record.  New records are created in bulk
-(``tracker.services.bulk.create_records``: the same rows, links and history as
-``save_record``, a few queries per batch); a changed record is one ``save_record`` call.
+The files are read once and their records put aside on disk by model; then each model's
+records are checked, merged and written a chunk at a time, and let go (``Sync``), so the
+memory a sync needs is a chunk's records and a key per record, however long the files.
+The database is read a query per model and chunk (its records' keys once, the stored
+records of a chunk, the records a chunk refers to), so reading, checking and merging cost no
+query per record.  New records are created and changed ones written in bulk
+(``tracker.services.bulk``: the same rows, links and history as ``save_record``, a few
+queries per batch).
 """
 
 import dataclasses
@@ -565,11 +569,12 @@ def _kept_from_collection():
     """Within: ``_settled()`` takes what is already allocated out of the garbage collector's
     sweeps, until the end.
 
-    A sync holds every record of the files while it runs — hundreds of thousands of objects,
-    alive to the end — and Python's collector sweeps the oldest of them again each time the
-    younger ones have grown by a quarter: 15 % of a sync of 5,000 records, growing with the
-    records.  Frozen (``gc.freeze``), they are still freed when their last reference goes;
-    what the freeze keeps from the collector is only cycles, and it ends with the sync.
+    A sync holds a key per record of the files and of the database while it runs — hundreds
+    of thousands of objects, alive to the end — and Python's collector sweeps the oldest of
+    them again each time the younger ones have grown by a quarter: 15 % of a sync of 5,000
+    records, when it held the records themselves, growing with the records.  Frozen
+    (``gc.freeze``), they are still freed when their last reference goes; what the freeze
+    keeps from the collector is only cycles, and it ends with the sync.
     """
     try:
         yield
