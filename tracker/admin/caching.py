@@ -19,10 +19,14 @@ page more than a millisecond of Python each, request after request.  So:
   writes a history row, so the next page finds a new token and reads the choices afresh;
   nothing needs to be told of a write.  The tokens of a page's tables are read in one query.
   A choice list that reads a table without history (a fixed vocabulary) is not kept.
+  As for the API's facets, two writes whose transactions commit in the other order than
+  their history rows were numbered can leave the first one's change unseen under the second
+  one's token; the next write, or ``CHOICES_TTL``, ends that.
 """
 
 import functools
 import hashlib
+import threading
 from urllib.parse import quote
 
 from django.contrib.admin import AdminSite, FieldListFilter
@@ -38,21 +42,25 @@ from tracker.models import ChangeSet
 
 # How many sidebars a process keeps (one per set of permissions, language and current list).
 SIDEBAR_ENTRIES = 512
-# How long a filter's choices stay in the cache when nothing is written (a write changes the key).
-CHOICES_TTL = 3600
+# How long a filter's choices stay in the cache when nothing is written (a write changes the
+# key), as the API's facets (``FACETS_TTL``): it bounds what two writes committed out of the
+# order of their history rows could leave (below).
+CHOICES_TTL = 600
 
 
 class _Bounded(dict):
-    """A dictionary that forgets its oldest entry past ``limit`` entries."""
+    """A dictionary that forgets its oldest entry past ``limit`` entries (threads may share it)."""
 
     def __init__(self, limit):
         super().__init__()
         self.limit = limit
+        self.lock = threading.Lock()
 
     def keep(self, key, value):
-        if len(self) >= self.limit:
-            del self[next(iter(self))]
-        self[key] = value
+        with self.lock:
+            while len(self) >= self.limit:
+                del self[next(iter(self))]
+            self[key] = value
         return value
 
 
