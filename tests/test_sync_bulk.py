@@ -323,21 +323,25 @@ def test_records_written_a_few_at_a_time_are_written_as_all_at_once(tmp_path, mo
         read_back.update(model._meta.label_lower for model, _ in self.fetched)
 
     def counted_let_go(self, model, records):
-        in_memory = sum(isinstance(known, FileRecord) for known in self.index.values())
-        most["records"] = max(most["records"], in_memory)
+        # The chunk's records are the only ones in memory; those before are on disk (their keys).
+        assert all(isinstance(record, FileRecord) for record in self.index.live.values())
+        most["records"] = max(most["records"], len(self.index.live))
+        most["on disk"] = max(most["on disk"], *self.keys.db.execute("SELECT count(*) FROM filed").fetchone())
         let_go(self, model, records)
 
     monkeypatch.setattr(Sync, "fetch_targets", counted)
     monkeypatch.setattr(Sync, "let_go", counted_let_go)
     monkeypatch.setattr("tracker.importers.sync.WRITE_CHUNK", 2)
     chunked, (chunked_rows, chunked_journal) = sync_and_read(paths, one_by_one=False, monkeypatch=monkeypatch)
+    on_disk = most.pop("on disk")  # the most, before the last chunk was let go
     chunked_updates = sync_and_read(changed_paths, one_by_one=False, monkeypatch=monkeypatch)
 
     assert not whole.problems and not chunked.problems
     assert chunked.created == whole.created and sum(chunked.created.values()) == len(copies)
     assert chunked_rows == whole_rows and chunked_journal == whole_journal
     assert read_back["tracker.policyinstrument"] > 0  # the details' and citations' measures
-    assert most["records"] == 2  # the chunks before are let go: only their keys are kept
+    assert most["records"] == 2  # the chunks before are let go: only their keys are kept, on disk
+    assert len(copies) - 2 <= on_disk < len(copies)
     assert chunked_updates[0].updated == whole_updates[0].updated == changed
     assert chunked_updates[1] == whole_updates[1]
 

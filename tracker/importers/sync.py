@@ -9,8 +9,9 @@ Everything happens in one transaction; any problem, or a conflict ``--prefer`` d
 rolls it all back, and every problem of the run is reported together.
 
 The files are read once and their records put aside on disk by model; then each model's
-records are checked, merged and written a chunk at a time, and let go (``Sync``), so the
-memory a sync needs is a chunk's records and a key per record, however long the files.
+records are checked, merged and written a chunk at a time, and let go (``Sync``); the natural
+keys of every record met are kept on disk (``tracker.importers.keys``), so the memory a sync
+needs is a chunk's records, however long the files and however large the database.
 The database is read a query per model and chunk (its records' keys once, the stored
 records of a chunk, the records a chunk refers to), so reading, checking and merging cost no
 query per record.  New records are created and changed ones written in bulk
@@ -60,6 +61,7 @@ from tracker.importers.fixtures import (
     record_fields,
     sorted_keys,
 )
+from tracker.importers.keys import DELETED, FAILED, STORED, KeyStore
 from tracker.models import SyncBase, SyncedFile, Tombstone, record_models
 from tracker.models.base import ReviewedModel
 from tracker.querysets import AnyOf
@@ -161,22 +163,22 @@ class DatabaseState:
 
     def values(self, row):
         """A stored record's canonical field values: what the files would say of it."""
-        return canonical_values(row, self.keys, self.links)
+        return canonical_values(row, lambda model, pk: self.keys[model][pk], self.links)
 
 
-def canonical_values(row, keys, links):
-    """``row``'s field values as the files write them: references as the natural keys in
-    ``keys`` (model -> {pk: key}), links from ``links`` ((model, link) -> {pk: [target pks]})."""
+def canonical_values(row, key_of, links):
+    """``row``'s field values as the files write them: references as natural keys
+    (``key_of(model, pk)``), links from ``links`` ((model, link) -> {pk: [target pks]})."""
     model = type(row)
     values = {}
     for model_field in record_fields(model):
-        target_keys = keys.get(model_field.related_model, {}) if model_field.is_relation else None
+        target = model_field.related_model
         if model_field.many_to_many:
             pks = links[model, model_field.name].get(row.pk, [])
-            values[model_field.name] = sorted_keys(target_keys[pk] for pk in pks)
+            values[model_field.name] = sorted_keys(key_of(target, pk) for pk in pks)
         elif model_field.is_relation:
             pk = getattr(row, model_field.attname)
-            values[model_field.name] = list(target_keys[pk]) if pk is not None else None
+            values[model_field.name] = list(key_of(target, pk)) if pk is not None else None
         else:
             values[model_field.name] = json_value(model_field, getattr(row, model_field.attname))
     return values
@@ -184,13 +186,12 @@ def canonical_values(row, keys, links):
 
 class StoredKeys:
     """What a sync holds of the database for its whole run: the natural key and id of every
-    stored record, read once (one query per model).  The records themselves are read a chunk
-    at a time, when the files' records with their keys come (``read``); ``DatabaseState``,
-    which holds them all, serves the export."""
+    stored record, read once (one query per model) into the run's ``KeyStore`` on disk.  The
+    records themselves are read a chunk at a time, when the files' records with their keys come
+    (``read``); ``DatabaseState``, which holds them all in memory, serves the export."""
 
-    def __init__(self, models):
-        self.keys = {}  # model -> {pk: natural key}
-        self.by_key = {}  # model -> {encoded natural key: pk}
+    def __init__(self, models, store):
+        self.store = store
         self.links = {}  # (model, link name) -> {pk: [target pks]}, of the records last read
         for model in models:
             # The references a record's natural key is made of (a citation's measure): given as
@@ -201,20 +202,29 @@ class StoredKeys:
                 for model_field, many in _relations(model)
                 if not many and model_field.related_model._meta.label_lower in dependencies
             ]
-            keys = {}
-            for row in model._base_manager.order_by().iterator(chunk_size=WRITE_CHUNK):
+            store.number(model)
+            rows = model._base_manager.order_by().iterator(chunk_size=WRITE_CHUNK)
+            while batch := list(itertools.islice(rows, WRITE_CHUNK)):
                 for model_field in keyed_by:
-                    pk = getattr(row, model_field.attname)
-                    if pk is not None:
-                        target = model_field.related_model
-                        model_field.set_cached_value(row, key_stub(target, self.keys[target][pk], pk))
-                keys[row.pk] = tuple(row.natural_key())
-            self.keys[model] = keys
-            self.by_key[model] = {encode_key(key): pk for pk, key in keys.items()}
+                    target = model_field.related_model
+                    keys = store.stored_keys(target, {getattr(row, model_field.attname) for row in batch} - {None})
+                    for row in batch:
+                        pk = getattr(row, model_field.attname)
+                        if pk is not None:
+                            model_field.set_cached_value(row, key_stub(target, keys[pk], pk))
+                keyed = []
+                for row in batch:
+                    key = tuple(row.natural_key())
+                    keyed.append((row.pk, key, encode_key(key)))
+                store.add_stored(model, keyed)
 
     def find(self, model, encoded):
         """The id of the stored record with this natural key, or None."""
-        return self.by_key.get(model, {}).get(encoded)
+        return self.store.stored_pk(model, encoded)
+
+    def key_of(self, model, pk):
+        """The natural key of the stored record ``pk`` (None if the run did not find it)."""
+        return self.store.stored_key(model, pk)
 
     def read(self, model, pks):
         """The stored records ``pks`` of ``model`` ({pk: record}), their links kept for ``values``."""
@@ -232,7 +242,7 @@ class StoredKeys:
         return rows
 
     def values(self, row):
-        return canonical_values(row, self.keys, self.links)
+        return canonical_values(row, self.key_of, self.links)
 
 
 def rows_by_id(model, pks):
@@ -305,23 +315,17 @@ class Target:
 
 class Known:
     """A record of the files that is not in memory: one of a chunk already synced (written,
-    or refused), or one whose key was read ahead of its turn (``Sync.read_ahead``).  What
-    records naming it need of it: its key, its id once written, whether it failed."""
+    or refused), or one whose key was read ahead of its turn (``Sync.read_ahead``), as the
+    run's ``KeyStore`` keeps it (``RecordIndex``).  What records naming it need of it: its key,
+    its id once written, whether it failed."""
 
-    # One per record of the files, for the whole run: slots, and the file's path and name
-    # shared with every record of the file.
     __slots__ = ("key", "pk", "failed", "deleted", "stored", "entry")
     instance = stand_in = None
     deferred = False
 
     def __init__(self, key, pk, *, failed, deleted, stored, entry):
         self.key, self.pk, self.failed, self.deleted, self.stored = key, pk, failed, deleted, stored
-        self.entry = entry if entry.data is None else dataclasses.replace(entry, data=None)
-
-    @classmethod
-    def of(cls, record):
-        flags = {"failed": record.failed, "deleted": record.deleted, "stored": record.stored}
-        return cls(record.key, record.pk, entry=record.entry, **flags)
+        self.entry = entry
 
     @property
     def where(self):
@@ -330,6 +334,72 @@ class Known:
     @property
     def spot(self):
         return self.entry.name, self.entry.index
+
+
+class RecordIndex:
+    """The records of the files by (model, encoded natural key): those of the chunk being synced
+    in memory (``FileRecord``), the others in the run's ``KeyStore`` on disk, given back as
+    ``Known``.  ``let_go`` moves a synced chunk's records to disk."""
+
+    def __init__(self, store, files):
+        self.store = store
+        self.files = files  # [(as displayed, name)] of the files read, by number
+        self.numbers = {}  # file as displayed -> number
+        self.live = {}  # (model, encoded) -> FileRecord of the chunk being synced
+
+    def file_number(self, entry):
+        if not self.numbers:
+            self.numbers = {shown: number for number, (shown, _name) in enumerate(self.files)}
+        return self.numbers[entry.path]
+
+    def get(self, item, default=None):
+        record = self.live.get(item)
+        if record is not None:
+            return record
+        model, encoded = item
+        found = self.store.filed(model, encoded)
+        if found is None:
+            return default
+        key, pk, flags, file, line, place = found
+        shown, name = self.files[file]
+        return Known(
+            key,
+            pk,
+            failed=bool(flags & FAILED),
+            deleted=bool(flags & DELETED),
+            stored=bool(flags & STORED),
+            entry=Entry(path=shown, name=name, line=line, index=place, data=None),
+        )
+
+    def __contains__(self, item):
+        return item in self.live or self.store.has_filed(*item)
+
+    def __setitem__(self, item, record):
+        self.live[item] = record
+
+    def __delitem__(self, item):
+        self.live.pop(item, None)
+        self.store.drop_filed(*item)
+
+    def ahead(self, model, encoded, key, pk, entry, position):
+        """A record whose key is read ahead of its chunk (``Sync.read_ahead``), at ``position``
+        among its model's records."""
+        flags = STORED if pk is not None else 0
+        row = (encoded, key, pk, flags, self.file_number(entry), entry.line, entry.index, position)
+        self.store.put_filed(model, [row])
+
+    def let_go(self):
+        """Keep on disk only what ``Known`` gives of the records of the chunk just synced."""
+        by_model = defaultdict(list)
+        for (model, encoded), record in self.live.items():
+            flags = (FAILED if record.failed else 0) | (DELETED if record.deleted else 0)
+            flags |= STORED if record.stored else 0
+            entry = record.entry
+            row = (encoded, record.key, record.pk, flags, self.file_number(entry), entry.line, entry.index, None)
+            by_model[model].append(row)
+        for model, rows in by_model.items():
+            self.store.put_filed(model, rows)
+        self.live = {}
 
 
 @dataclass(eq=False)
@@ -569,10 +639,10 @@ def _kept_from_collection():
     """Within: ``_settled()`` takes what is already allocated out of the garbage collector's
     sweeps, until the end.
 
-    A sync holds a key per record of the files and of the database while it runs — hundreds
-    of thousands of objects, alive to the end — and Python's collector sweeps the oldest of
-    them again each time the younger ones have grown by a quarter: 15 % of a sync of 5,000
-    records, when it held the records themselves, growing with the records.  Frozen
+    What a sync keeps alive to the end (the models' metadata, Django's caches, the
+    counters) would be swept again by Python's collector each time the younger objects have
+    grown by a quarter: 15 % of a sync of 5,000 records, when it held the records themselves,
+    growing with the records.  Frozen
     (``gc.freeze``), they are still freed when their last reference goes; what the freeze
     keeps from the collector is only cycles, and it ends with the sync.
     """
@@ -593,9 +663,9 @@ class Sync:
     The records are read twice: once as the files give them, each put aside on disk with its
     model's (``Spool``), and once per model in the order the models refer to each other, a
     chunk (``WRITE_CHUNK``) at a time.  A chunk is checked, merged and written, then let go:
-    what stays in memory of it is each record's key and id (``Known``), so a sync holds a key
-    per record of the files and of the database, not the records — its memory is bounded by
-    the chunk, not by the files.  A record is checked against the records it refers to as
+    what stays of it is each record's key and id, on disk (``RecordIndex``, given back as
+    ``Known``), beside the key of every stored record (``StoredKeys``) — so its memory is
+    bounded by the chunk, not by the files or the database.  A record is checked against the records it refers to as
     written by then (read back for its chunk), never against a copy kept from the files.
 
     Each record is checked to the end even after a problem, so one run reports them all; the
@@ -615,7 +685,9 @@ class Sync:
         self.result = SyncResult(files=[display_path(path) for path in paths], dry_run=dry_run, prefer=prefer)
         self.spools = {}  # model -> Spool of its records, as read
         self.counts = defaultdict(Counter)  # file name -> records per model
-        self.index = {}  # (model, encoded key) -> FileRecord of the chunk being synced, or Known
+        self.files = []  # (as displayed, name) of each file read
+        self.keys = KeyStore()  # every natural key met, on disk: of the database (``StoredKeys``) and the files
+        self.index = RecordIndex(self.keys, self.files)  # (model, encoded key) -> FileRecord or Known
         self.deferred = []  # records written again at the end (``write``)
         self.placeholders = itertools.count(1)
         self.digests = {}  # name -> SHA-256 of each file read
@@ -623,7 +695,6 @@ class Sync:
         self.syntax_errors = False
         self.quiet = False  # reading ahead: problems are reported in the record's turn
         self.fetched = {}  # (model, pk) -> a record the chunk's records refer to, as stored now
-        self.files = []  # (as displayed, name) of each file read
 
     # -- reading and checking --
 
@@ -649,7 +720,7 @@ class Sync:
             if not self.spools and not self.prune:
                 return self.result  # every file as it was last synced: nothing to read, merge or write
             _settled()
-            self.state = StoredKeys(reference_models())
+            self.state = StoredKeys(reference_models(), self.keys)
             self.group = ChangeSetGroup(message=lambda actor: f"Synced from {actor.source}.")
             for model in [model for model in dependency_order(self.syncable) if model in self.spools]:
                 self.sync_model(model)
@@ -667,6 +738,7 @@ class Sync:
         finally:
             for spool in self.spools.values():
                 spool.close()
+            self.keys.close()
         return self.result
 
     def sync_model(self, model):
@@ -706,9 +778,7 @@ class Sync:
     def let_go(self, model, records):
         """Keep only the key and id of a chunk's records (records kept by a problem, a conflict
         or a second write at the end stay with them)."""
-        for record in records:
-            if record.key is not None and self.index.get((model, record.encoded)) is record:
-                self.index[model, record.encoded] = Known.of(record)
+        self.index.let_go()
         self.fetched = {}
         self.state.links = {}
 
@@ -866,7 +936,7 @@ class Sync:
             return Target(model, other.key, record=other)
         pk = self.state.find(model, encoded)
         if pk is not None:
-            return Target(model, self.state.keys[model][pk], stored=pk)
+            return Target(model, self.state.key_of(model, pk), stored=pk)
         if other is not None or (model._meta.label_lower, encoded) in self.tombstones:
             return None  # deleted in the database; the caller decides what that means for its record
         if record is not None:
@@ -889,7 +959,7 @@ class Sync:
         those of its model it refers to.  A cycle is broken where it closes: ``write`` saves the
         reference to the record not written yet at the end.  Problems are reported in each
         record's turn."""
-        position_of, refers = {}, {}
+        refers = {}
         self.quiet = True
         try:
             for position, item in enumerate(spool.read()):
@@ -899,18 +969,9 @@ class Sync:
                 if key is None:
                     continue
                 encoded = encode_key(key)
-                if encoded in position_of or (model, encoded) in self.index:
+                if (model, encoded) in self.index:
                     continue  # a duplicate: reported in its turn
-                position_of[encoded] = position
-                pk = self.state.find(model, encoded)
-                self.index[model, encoded] = Known(
-                    key,
-                    pk,
-                    failed=False,
-                    deleted=False,
-                    stored=pk is not None,
-                    entry=record.entry,
-                )
+                self.index.ahead(model, encoded, key, self.state.find(model, encoded), record.entry, position)
                 same = []
                 for model_field, many in _relations(model):
                     written = record.references.get(model_field.name) if model_field.related_model is model else None
@@ -929,7 +990,7 @@ class Sync:
             while stack:
                 current, pending = stack[-1]
                 for encoded in pending:
-                    other = position_of.get(encoded)
+                    other = self.keys.position(model, encoded)
                     if other is not None and not placed[other]:
                         placed[other] = 1
                         stack.append((other, iter(refers.get(other, ()))))
@@ -1513,9 +1574,10 @@ class Sync:
             parent_field = model._meta.get_field(model.version_parent)
             pk = model._base_manager.filter(pk=pk).values_list(parent_field.attname, flat=True).first()
             model = parent_field.related_model
-            if pk is None or pk not in self.state.keys[model]:
+            key = self.state.key_of(model, pk) if pk is not None else None
+            if key is None:
                 return False
-            if (model._meta.label_lower, encode_key(self.state.keys[model][pk])) in gone:
+            if (model._meta.label_lower, encode_key(key)) in gone:
                 return True
         return False
 

@@ -6,11 +6,13 @@ django-simple-history writes during it are stamped with it by ``tracker.signals`
 """
 
 import contextvars
+import itertools
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils import timezone
+from pyroaring import BitMap64
 
 from tracker.choices import ChangeKind, ChangeVia
 from tracker.models import ChangeSet
@@ -51,6 +53,53 @@ class Actor:
         return getattr(self.user, "pk", None)
 
 
+class RecordSet:
+    """A set of (model, id) pairs, kept as a compressed bitmap of ids per model.
+
+    A change set remembers every record it wrote, published or must derive: a fixture sync
+    writes hundreds of thousands in one change set, and a Python set of (model, id) tuples
+    costs some 150 bytes a record, a roaring bitmap (pyroaring) a few bits for ids drawn from
+    a sequence.  Anything else (an id not yet given) is kept in a plain set.
+    """
+
+    def __init__(self):
+        self.ids = {}  # model -> BitMap64 of ids
+        self.other = set()
+
+    def add(self, item):
+        model, pk = item
+        if isinstance(pk, int) and pk >= 0:
+            bitmap = self.ids.get(model)
+            if bitmap is None:
+                bitmap = self.ids[model] = BitMap64()
+            bitmap.add(pk)
+        else:
+            self.other.add(item)
+
+    def __contains__(self, item):
+        model, pk = item
+        if isinstance(pk, int) and pk >= 0:
+            bitmap = self.ids.get(model)
+            return bitmap is not None and pk in bitmap
+        return item in self.other
+
+    def __len__(self):
+        return sum(len(bitmap) for bitmap in self.ids.values()) + len(self.other)
+
+    def __iter__(self):
+        for model, bitmap in self.ids.items():
+            for pk in bitmap:
+                yield model, pk
+        yield from self.other
+
+
+def batches(ids, size):
+    """``ids`` (a set or bitmap, copied first: it may grow meanwhile) in sorted lists of ``size``."""
+    ordered = iter(BitMap64(ids))
+    while batch := list(itertools.islice(ordered, size)):
+        yield batch
+
+
 @dataclass
 class OpenChangeSet:
     """A change set being written.  Its row is created with the first history row, so a
@@ -59,10 +108,10 @@ class OpenChangeSet:
     actor: Actor
     kind: str
     message: str = ""
-    touched: set = field(default_factory=set)  # (model, pk) whose version this change set already moved
-    derive: set = field(default_factory=set)  # measures whose events changed: status and dates follow at the end
+    touched: RecordSet = field(default_factory=RecordSet)  # (model, pk) whose version this change set moved
+    derive: BitMap64 = field(default_factory=BitMap64)  # measures whose events changed: status, dates follow
     published: list = field(default_factory=list)  # records this change set published (some not yet saved)
-    published_ids: dict = field(default_factory=dict)  # model -> ids of published records saved since
+    published_ids: dict = field(default_factory=dict)  # model -> BitMap64 of published records saved since
     _record: ChangeSet = None
 
     @property
@@ -88,7 +137,7 @@ class OpenChangeSet:
             if instance.pk is None:
                 waiting.append(instance)
             else:
-                self.published_ids.setdefault(type(instance), set()).add(instance.pk)
+                self.published_ids.setdefault(type(instance), BitMap64()).add(instance.pk)
         self.published = waiting
 
     def add_message(self, message):
@@ -174,5 +223,6 @@ def _close(open_set):
     """Records published by this change set show it whole: children written after the root too."""
     now = timezone.now()
     open_set.settle_published()
-    for model, pks in open_set.published_ids.items():
-        model._base_manager.filter(pk__in=pks).update(published_at=now)
+    for model, ids in open_set.published_ids.items():
+        for pks in batches(ids, 10_000):
+            model._base_manager.filter(pk__in=pks).update(published_at=now)

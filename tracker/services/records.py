@@ -25,7 +25,7 @@ from django.utils.translation import ngettext
 from tracker.choices import ChangeKind, EditorialState
 from tracker.models import InstrumentEvent, PolicyInstrument, Tombstone, record_models
 from tracker.models.base import RECORDER, ReviewedModel
-from tracker.services.context import CLOSING_STEPS, changeset, current_changeset
+from tracker.services.context import CLOSING_STEPS, batches, changeset, current_changeset
 
 # Fields the services keep; an editor never sets them.
 SYSTEM_FIELDS = frozenset(
@@ -263,11 +263,10 @@ def _derive_lifecycles(open_set, chunk=500):
     The measures are read (and locked) with their events a few hundred at a time: a fixture
     sync derives every measure it created.
     """
-    pks = sorted(open_set.derive)
-    for start in range(0, len(pks), chunk):
+    for pks in batches(open_set.derive, chunk):
         measures = (
             PolicyInstrument._base_manager.select_for_update()
-            .filter(pk__in=pks[start : start + chunk])
+            .filter(pk__in=pks)
             .order_by("pk")
             .prefetch_related("events")
         )
