@@ -202,7 +202,6 @@ class StoredKeys:
                 for model_field, many in _relations(model)
                 if not many and model_field.related_model._meta.label_lower in dependencies
             ]
-            store.number(model)
             rows = model._base_manager.order_by().iterator(chunk_size=WRITE_CHUNK)
             while batch := list(itertools.islice(rows, WRITE_CHUNK)):
                 for model_field in keyed_by:
@@ -642,9 +641,9 @@ def _kept_from_collection():
     What a sync keeps alive to the end (the models' metadata, Django's caches, the
     counters) would be swept again by Python's collector each time the younger objects have
     grown by a quarter: 15 % of a sync of 5,000 records, when it held the records themselves,
-    growing with the records.  Frozen
-    (``gc.freeze``), they are still freed when their last reference goes; what the freeze
-    keeps from the collector is only cycles, and it ends with the sync.
+    growing with the records.  Frozen (``gc.freeze``), they are still freed when their last
+    reference goes; what the freeze keeps from the collector is only cycles, and it ends with
+    the sync.
     """
     try:
         yield
@@ -665,8 +664,9 @@ class Sync:
     chunk (``WRITE_CHUNK``) at a time.  A chunk is checked, merged and written, then let go:
     what stays of it is each record's key and id, on disk (``RecordIndex``, given back as
     ``Known``), beside the key of every stored record (``StoredKeys``) — so its memory is
-    bounded by the chunk, not by the files or the database.  A record is checked against the records it refers to as
-    written by then (read back for its chunk), never against a copy kept from the files.
+    bounded by the chunk, not by the files or the database.  A record is checked against the
+    records it refers to as written by then (read back for its chunk), never against a copy
+    kept from the files.
 
     Each record is checked to the end even after a problem, so one run reports them all; the
     writes then run too (each in a savepoint), so the services' own checks are reported as
@@ -708,8 +708,8 @@ class Sync:
 
     def run(self):
         self.syncable = set(record_models())
-        self.skipped = self.unchanged_files()
         try:
+            self.skipped = self.unchanged_files()
             for path in self.paths:
                 if path.name in self.skipped:
                     for label, count in json.loads(self.skipped[path.name].records).items():
